@@ -1,0 +1,87 @@
+using System.Text.Json.Serialization;
+
+namespace Switchboard.Contracts.Health;
+
+/// <summary>Router.Worker's view of every deployment, written to Redis and applied by every gateway.</summary>
+public sealed record HealthSnapshot
+{
+    /// <summary>Monotonic version; a gateway ignores a snapshot older than the one it holds.</summary>
+    public required long Version { get; init; }
+    /// <summary>When the worker computed it.</summary>
+    public required DateTimeOffset UpdatedAt { get; init; }
+    /// <summary>One entry per provider + model.</summary>
+    public required IReadOnlyList<DeploymentHealth> Deployments { get; init; }
+}
+
+/// <summary>Health of one deployment (provider + pinned model); the shape of <c>GET /api/health</c> entries.</summary>
+public sealed record DeploymentHealth
+{
+    /// <summary>Provider name.</summary>
+    public required string Provider { get; init; }
+    /// <summary>Pinned model.</summary>
+    public required string Model { get; init; }
+    /// <summary>healthy, degraded or down.</summary>
+    public required HealthState State { get; init; }
+    /// <summary>closed, open or half-open.</summary>
+    public required CircuitState Circuit { get; init; }
+    /// <summary>Requests per minute over the last minute.</summary>
+    public double RequestsPerMin { get; init; }
+    /// <summary>Share of failed attempts over the last five minutes (0..1).</summary>
+    public double ErrorRate { get; init; }
+    /// <summary>Time to first token percentiles, ms.</summary>
+    public Percentiles TtftMs { get; init; } = Percentiles.Empty;
+    /// <summary>Attempt latency percentiles, ms.</summary>
+    public Percentiles LatencyMs { get; init; } = Percentiles.Empty;
+    /// <summary>Remaining share of the provider's rate limit (0..1), when known.</summary>
+    public RateLimitHeadroom? RateLimitHeadroom { get; init; }
+    /// <summary>True while the provider credential is known to be refused.</summary>
+    public bool CredentialInvalid { get; init; }
+    /// <summary>Quality score (0..1) from canaries and sampled answers, when measured.</summary>
+    public double? QualityScore { get; init; }
+    /// <summary>True when routing should try this deployment last.</summary>
+    public bool Demoted { get; init; }
+    /// <summary>True when the upstream reported another model than the pinned one.</summary>
+    public bool Drift { get; init; }
+    /// <summary>When this entry was last recomputed.</summary>
+    public required DateTimeOffset UpdatedAt { get; init; }
+}
+
+/// <summary>p50/p95/p99 in milliseconds (null when there is no data).</summary>
+public sealed record Percentiles(double? P50, double? P95, double? P99)
+{
+    /// <summary>No data.</summary>
+    public static readonly Percentiles Empty = new(null, null, null);
+}
+
+/// <summary>Remaining share of requests and tokens before the provider's limit.</summary>
+public sealed record RateLimitHeadroom(double? Requests, double? Tokens);
+
+/// <summary>Health state with hysteresis.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<HealthState>))]
+public enum HealthState
+{
+    /// <summary>Serving within its objectives.</summary>
+    [JsonStringEnumMemberName("healthy")] Healthy,
+    /// <summary>Serving, but slower or failing more than it should.</summary>
+    [JsonStringEnumMemberName("degraded")] Degraded,
+    /// <summary>Not serving.</summary>
+    [JsonStringEnumMemberName("down")] Down,
+}
+
+/// <summary>Circuit breaker state.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<CircuitState>))]
+public enum CircuitState
+{
+    /// <summary>Traffic flows.</summary>
+    [JsonStringEnumMemberName("closed")] Closed,
+    /// <summary>No traffic until the cooldown ends.</summary>
+    [JsonStringEnumMemberName("open")] Open,
+    /// <summary>A trial request is allowed.</summary>
+    [JsonStringEnumMemberName("half-open")] HalfOpen,
+}
+
+/// <summary>Message published on <see cref="Redis.RedisKeys.ChangesChannel"/> when a snapshot changes.</summary>
+public sealed record SnapshotChange(string Kind, long Version);
+
+/// <summary>Published by a gateway when a provider refused its credential, so the worker refreshes it.</summary>
+public sealed record CredentialReport(string Provider, int Status, DateTimeOffset At, string? Gateway);

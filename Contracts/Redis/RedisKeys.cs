@@ -1,0 +1,38 @@
+namespace Switchboard.Contracts.Redis;
+
+/// <summary>Every Redis key, stream and channel name Switchboard services share.</summary>
+public static class RedisKeys
+{
+    /// <summary>Stream of <see cref="Outcomes.OutcomeEvent"/>s, one field <see cref="OutcomeField"/> holding JSON.</summary>
+    public const string OutcomesStream = "outcomes";
+    /// <summary>The stream field that holds the event JSON.</summary>
+    public const string OutcomeField = "e";
+    /// <summary>Dead-letter stream for events a consumer could not process (fields: e, reason, consumer).</summary>
+    public const string OutcomesDeadLetterStream = "outcomes:dead";
+    /// <summary>Consumer group of Router.Worker on the outcomes stream.</summary>
+    public const string RouterConsumerGroup = "router";
+    /// <summary>Consumer group of Metrics.Service on the outcomes stream.</summary>
+    public const string MetricsConsumerGroup = "metrics";
+
+    /// <summary>String: the current <see cref="Health.HealthSnapshot"/> JSON.</summary>
+    public const string HealthSnapshot = "switchboard:health";
+    /// <summary>String: the published routing document JSON (the baseline file applies when absent).</summary>
+    public const string RoutingDocument = "switchboard:routing";
+    /// <summary>String: the version number of <see cref="RoutingDocument"/>.</summary>
+    public const string RoutingVersion = "switchboard:routing:version";
+    /// <summary>Pub/sub channel announcing a <see cref="Health.SnapshotChange"/>.</summary>
+    public const string ChangesChannel = "switchboard:changes";
+    /// <summary>Pub/sub channel for <see cref="Health.CredentialReport"/>s.</summary>
+    public const string CredentialReportsChannel = "switchboard:credentials:refused";
+    /// <summary>String with expiry: the Router.Worker leader lease.</summary>
+    public const string RouterLeaderLease = "switchboard:router:leader";
+    /// <summary>Hash: gateway keys published by Router.Worker (name -> salted hash JSON).</summary>
+    public const string GatewayKeys = "switchboard:keys";
+
+    /// <summary>Prefix of per-key request/token rate counters.</summary>
+    public static string KeyRate(string keyName) => $"switchboard:rate:key:{keyName}";
+    /// <summary>Prefix of per-provider rate counters shared by gateway replicas.</summary>
+    public static string ProviderRate(string provider) => $"switchboard:rate:provider:{provider}";
+    /// <summary>Budget ledger of a gateway key (spent and reserved USD).</summary>
+    public static string KeyBudget(string keyName) => $"switchboard:budget:{keyName}";
+}
