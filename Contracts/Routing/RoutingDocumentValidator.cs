@@ -23,8 +23,11 @@ public sealed record RoutingParseResult(RoutingDocument? Document, IReadOnlyList
 /// </summary>
 public static partial class RoutingDocumentValidator
 {
-    /// <summary>Parses JSON text and validates it.</summary>
-    public static RoutingParseResult Parse(string json)
+    /// <summary>
+    /// Parses JSON text and validates it. <c>${NAME}</c> in a provider's <c>baseUrl</c> is replaced through
+    /// <paramref name="variables"/> (configuration or environment) before validation; an unknown name is an error.
+    /// </summary>
+    public static RoutingParseResult Parse(string json, Func<string, string?>? variables = null)
     {
         RoutingDocument? doc;
         try
@@ -41,9 +44,37 @@ public static partial class RoutingDocumentValidator
             return new(null, [new RoutingError("$", "the document is empty (null)")]);
         }
 
-        var errors = Validate(doc);
+        var expansionErrors = new List<RoutingError>();
+        if (variables is not null)
+        {
+            doc = ExpandBaseUrls(doc, variables, expansionErrors);
+        }
+        var errors = expansionErrors.Count > 0 ? expansionErrors : Validate(doc);
         return new(errors.Count == 0 ? doc : null, errors);
     }
+
+    private static RoutingDocument ExpandBaseUrls(RoutingDocument doc, Func<string, string?> variables, List<RoutingError> errors)
+    {
+        var providers = new Dictionary<string, ProviderConfig>(doc.Providers.Count, StringComparer.Ordinal);
+        foreach (var (name, p) in doc.Providers)
+        {
+            var expanded = Variable().Replace(p.BaseUrl, m =>
+            {
+                var value = variables(m.Groups[1].Value);
+                if (value is null)
+                {
+                    errors.Add(new($"providers.{name}.baseUrl", $"'${{{m.Groups[1].Value}}}' is not set"));
+                    return m.Value;
+                }
+                return value.TrimEnd('/');
+            });
+            providers[name] = expanded == p.BaseUrl ? p : p with { BaseUrl = expanded };
+        }
+        return doc with { Providers = providers };
+    }
+
+    [GeneratedRegex(@"\$\{([A-Za-z0-9_:.\-]+)\}", RegexOptions.CultureInvariant)]
+    private static partial Regex Variable();
 
     /// <summary>Validates a parsed document.</summary>
     public static IReadOnlyList<RoutingError> Validate(RoutingDocument doc)
