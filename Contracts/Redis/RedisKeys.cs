@@ -29,6 +29,15 @@ public static class RedisKeys
     /// <summary>Hash: gateway keys published by Router.Worker (name -> salted hash JSON).</summary>
     public const string GatewayKeys = "switchboard:keys";
 
+    /// <summary>String counter: the last <see cref="Health.HealthSnapshot.Version"/> issued (INCR by the Router.Worker leader).</summary>
+    public const string HealthVersion = "switchboard:health:version";
+    /// <summary>
+    /// Hash: provider name -> credential version (a fingerprint of its current keys, never a key). Router.Worker
+    /// changes it when a provider's credentials rotate and announces it on <see cref="ChangesChannel"/> with
+    /// <c>SnapshotChange { Kind = "credentials" }</c>; gateways then re-read the keys from their own secret source.
+    /// </summary>
+    public const string CredentialVersions = "switchboard:credentials:version";
+
     /// <summary>Prefix of per-key request/token rate counters.</summary>
     public static string KeyRate(string keyName) => $"switchboard:rate:key:{keyName}";
     /// <summary>Prefix of per-provider rate counters shared by gateway replicas.</summary>
