@@ -1,0 +1,16 @@
+using Switchboard.Bench;
+using Switchboard.Bench.Suites;
+
+// dotnet run -c Release --project bench/Switchboard.Bench -- gateway [--seconds 10] [--connections 64] [--rate 500] [--no-portkey] [--out file.md]
+var options = BenchOptions.Parse(args);
+return options.Suite switch
+{
+    "gateway" => await GatewaySuite.RunAsync(options),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Switchboard.Bench gateway [--seconds N] [--connections N] [--rate N] [--streams N] [--no-portkey] [--out FILE]");
+    return 2;
+}

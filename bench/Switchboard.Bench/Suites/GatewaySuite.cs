@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using Switchboard.Bench.Hosting;
+using Switchboard.Bench.Load;
+
+namespace Switchboard.Bench.Suites;
+
+/// <summary>
+/// Issue 4's table: the same upstream (Provider.Simulator, zero-latency profile) called directly, through
+/// Switchboard (auth, routing, accounting and outcome events to Redis all on), through bare YARP and through
+/// Portkey, side by side in one run.
+/// </summary>
+internal static class GatewaySuite
+{
+    private const string Model = "gpt-4o-2024-08-06";
+    private const string GatewayKey = "sb-bench-key-1234567890";
+
+    public static async Task<int> RunAsync(BenchOptions o)
+    {
+        var root = o.RepoRoot;
+        await using var redis = await RedisProcess.StartAsync();
+        var simPort = ServerProcess.FreePort();
+        await using var sim = await ServerProcess.StartAsync("simulator", "dotnet",
+            [o.Dll("Provider.Simulator"), "--urls", $"http://127.0.0.1:{simPort}"], simPort, "/health",
+            workingDirectory: Path.Combine(root, "Provider.Simulator"));
+        using (var http = new HttpClient())
+        {
+            using var put = await http.PutAsJsonAsync($"{sim.BaseUrl}/_sim/providers/bench", new
+            {
+                type = "openai", ttftMs = new { p50 = 0, p99 = 0 }, tokensPerSecond = 0, outputTokens = 16,
+                failureRate = 0.0, hang = false, requestsPerMinute = 0,
+            });
+            put.EnsureSuccessStatusCode();
+        }
+        var upstreamBase = $"{sim.BaseUrl}/bench/v1";
+
+        var config = Path.Combine(Path.GetTempPath(), $"sb-bench-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(config, $$"""
+            {
+              "providers": { "sim": { "type": "openai", "baseUrl": "{{upstreamBase}}", "apiKey": "sim-key" } },
+              "routes": { "bench": { "targets": [ { "provider": "sim", "model": "{{Model}}" } ], "maxAttempts": 1 } },
+              "keys": [ { "name": "bench", "key": "{{GatewayKey}}" } ]
+            }
+            """);
+
+        var gatewayPort = ServerProcess.FreePort();
+        await using var gateway = await ServerProcess.StartAsync("switchboard", "dotnet",
+            [o.Dll("Gateway.Api"), "--urls", $"http://127.0.0.1:{gatewayPort}", "--config", config], gatewayPort, "/health",
+            env: new Dictionary<string, string> { ["ConnectionStrings__redis"] = redis.Endpoint },
+            workingDirectory: Path.Combine(root, "Gateway.Api"));
+        var yarpPort = ServerProcess.FreePort();
+        await using var yarp = await ServerProcess.StartAsync("yarp", "dotnet",
+            [o.Dll("YarpForwarder", "bench"), "--urls", $"http://127.0.0.1:{yarpPort}", "--upstream", sim.BaseUrl], yarpPort, "/health");
+        ServerProcess? portkey = null;
+        if (!o.SkipPortkey)
+        {
+            var pkPort = ServerProcess.FreePort();
+            var pkDir = Path.Combine(root, "bench", "portkey");
+            portkey = await ServerProcess.StartAsync("portkey", "node",
+                ["-r", "./bind-loopback.cjs", "node_modules/@portkey-ai/gateway/build/start-server.js", $"--port={pkPort}", "--headless"],
+                pkPort, "/", workingDirectory: pkDir);
+        }
+
+        var targets = new List<Target>
+        {
+            new("direct", null, $"{sim.BaseUrl}/bench/v1/chat/completions", Model, new Dictionary<string, string> { ["Authorization"] = "Bearer sim-key" }),
+            new("switchboard", gateway, $"{gateway.BaseUrl}/v1/chat/completions", "bench", new Dictionary<string, string> { ["Authorization"] = $"Bearer {GatewayKey}" }),
+            new("yarp (bare)", yarp, $"{yarp.BaseUrl}/bench/v1/chat/completions", Model, new Dictionary<string, string> { ["Authorization"] = "Bearer sim-key" }),
+        };
+        if (portkey is not null)
+        {
+            targets.Add(new("portkey 1.15.2", portkey, $"{portkey.BaseUrl}/v1/chat/completions", Model, new Dictionary<string, string>
+            {
+                ["Authorization"] = "Bearer sim-key",
+                ["x-portkey-provider"] = "openai",
+                ["x-portkey-custom-host"] = upstreamBase,
+            }));
+        }
+
+        var rows = new List<Row>();
+        using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        foreach (var t in targets)
+        {
+            Console.Error.WriteLine($"bench: {t.Name} ...");
+            var plain = Body(t.Model, stream: false);
+            var streamed = Body(t.Model, stream: true);
+            // Warm-up: JIT, connection pools.
+            await Wrk.RunAsync(t.Url, plain, t.Headers, 2, 16, TimeSpan.FromSeconds(2));
+            var rss = new RssSampler(t.Server);
+            var sat = await Wrk.RunAsync(t.Url, plain, t.Headers, 2, o.Connections, o.Duration);
+            var satStream = await Wrk.RunAsync(t.Url, streamed, t.Headers, 2, o.Connections, o.Duration);
+            var peakRss = rss.Stop();
+            var one = await Wrk.RunAsync(t.Url, plain, t.Headers, 1, 1, o.Duration);
+            var fixedRate = await Probes.FixedRateAsync(client, t.Url, plain, t.Headers, o.Rate, o.Duration);
+            var ttfb = await Probes.StreamFirstByteAsync(client, t.Url, streamed, t.Headers, o.StreamSamples);
+            rows.Add(new Row(t.Name, sat, satStream, one, fixedRate, ttfb, peakRss));
+        }
+
+        Print(rows, o);
+        File.Delete(config);
+        if (portkey is not null) await portkey.DisposeAsync();
+        return 0;
+    }
+
+    private static string Body(string model, bool stream) =>
+        $$"""{"model":"{{model}}","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}],"max_tokens":32{{(stream ? ",\"stream\":true" : "")}}}""";
+
+    private static void Print(List<Row> rows, BenchOptions o)
+    {
+        var d = rows[0];
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Gateway benchmark: {Environment.ProcessorCount} cores, {o.Duration.TotalSeconds:0} s per run, {o.Connections} connections at saturation, {o.Rate} req/s fixed rate, {o.StreamSamples} sequential streams.");
+        sb.AppendLine("Added = through the proxy minus direct to the upstream, same run.");
+        sb.AppendLine();
+        sb.AppendLine("| target | req/s (non-stream) | req/s (stream) | 1 conn p50 / p99 ms | added 1 conn p50 / p99 ms | fixed-rate p50 / p99 ms | added fixed-rate p50 / p99 ms | stream TTFB p50 / p99 ms | added TTFB p50 / p99 ms | peak RSS MB | errors |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r.Name} | {r.Sat.RequestsPerSecond:0} | {r.SatStream.RequestsPerSecond:0} | {r.One.P50Ms:0.000} / {r.One.P99Ms:0.000} | {r.One.P50Ms - d.One.P50Ms:+0.000;-0.000} / {r.One.P99Ms - d.One.P99Ms:+0.000;-0.000} | {r.Fixed.P50:0.000} / {r.Fixed.P99:0.000} | {r.Fixed.P50 - d.Fixed.P50:+0.000;-0.000} / {r.Fixed.P99 - d.Fixed.P99:+0.000;-0.000} | {r.Ttfb.P50:0.000} / {r.Ttfb.P99:0.000} | {r.Ttfb.P50 - d.Ttfb.P50:+0.000;-0.000} / {r.Ttfb.P99 - d.Ttfb.P99:+0.000;-0.000} | {(double.IsNaN(r.PeakRssMb) ? "-" : r.PeakRssMb.ToString("0", CultureInfo.InvariantCulture))} | {r.Sat.Non2xx + r.Sat.Errors + r.SatStream.Non2xx + r.SatStream.Errors + r.Fixed.Failures + r.Ttfb.Failures} |");
+        }
+        var sw = rows.FirstOrDefault(r => r.Name == "switchboard");
+        var yarp = rows.FirstOrDefault(r => r.Name.StartsWith("yarp", StringComparison.Ordinal));
+        var pk = rows.FirstOrDefault(r => r.Name.StartsWith("portkey", StringComparison.Ordinal));
+        sb.AppendLine();
+        if (sw is not null && yarp is not null)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"switchboard / yarp throughput: {sw.Sat.RequestsPerSecond / yarp.Sat.RequestsPerSecond:P0} (target >= 80%)");
+        if (sw is not null && pk is not null)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"switchboard / portkey throughput: {sw.Sat.RequestsPerSecond / pk.Sat.RequestsPerSecond:0.0}x (target >= 10x)");
+        Console.WriteLine(sb.ToString());
+        if (o.Output is not null) File.WriteAllText(o.Output, sb.ToString());
+    }
+
+    private sealed record Target(string Name, ServerProcess? Server, string Url, string Model, IReadOnlyDictionary<string, string> Headers);
+    private sealed record Row(string Name, WrkResult Sat, WrkResult SatStream, WrkResult One, Latency Fixed, Latency Ttfb, double PeakRssMb);
+
+    /// <summary>Samples a server's RSS every 200 ms until stopped; returns the peak.</summary>
+    private sealed class RssSampler
+    {
+        private readonly CancellationTokenSource _cts = new();
+        private readonly Task<double> _task;
+
+        public RssSampler(ServerProcess? server)
+        {
+            _task = server is null ? Task.FromResult(double.NaN) : Task.Run(async () =>
+            {
+                var peak = 0.0;
+                while (!_cts.IsCancellationRequested)
+                {
+                    peak = Math.Max(peak, server.RssMb());
+                    try { await Task.Delay(200, _cts.Token); } catch (OperationCanceledException) { }
+                }
+                return peak;
+            });
+        }
+
+        public double Stop()
+        {
+            _cts.Cancel();
+            return _task.GetAwaiter().GetResult();
+        }
+    }
+}
