@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using Switchboard.Contracts.Health;
+
+namespace Switchboard.Admin.Clients;
+
+/// <summary>
+/// Metrics.Service's query API (CONTRACT.md section 6 and its extensions), reached through service discovery
+/// as "http://metrics" with the admin key. Every DTO it returns is in this file, so aligning with the service
+/// is one place.
+/// </summary>
+public sealed class MetricsClient(HttpClient http)
+{
+    /// <summary>SLA per provider, model, route or key.</summary>
+    public async Task<IReadOnlyList<SlaRow>> GetSlaAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
+        await http.GetFromJsonAsync($"/api/sla?{window.ToQuery()}&groupBy={groupBy}", AdminJson.Default.IReadOnlyListSlaRow, ct) ?? [];
+
+    /// <summary>Per-route SLO compliance, error budget and burn rates.</summary>
+    public async Task<IReadOnlyList<SloRow>> GetSloAsync(CancellationToken ct) =>
+        await http.GetFromJsonAsync("/api/slo", AdminJson.Default.IReadOnlyListSloRow, ct) ?? [];
+
+    /// <summary>Cost per group (provider, model, route, key, task or day), with hedging and retry cost apart.</summary>
+    public async Task<IReadOnlyList<CostRow>> GetCostAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
+        await http.GetFromJsonAsync($"/api/cost?{window.ToQuery()}&groupBy={groupBy}", AdminJson.Default.IReadOnlyListCostRow, ct) ?? [];
+
+    /// <summary>Time series per group for the charts.</summary>
+    public async Task<IReadOnlyList<TimeSeries>> GetTimeSeriesAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
+        await http.GetFromJsonAsync($"/api/timeseries?{window.ToQuery()}&groupBy={groupBy}&step={window.Step}", AdminJson.Default.IReadOnlyListTimeSeries, ct) ?? [];
+
+    /// <summary>The request log, newest first.</summary>
+    public async Task<IReadOnlyList<RequestRow>> GetRequestsAsync(RequestFilter filter, CancellationToken ct) =>
+        await http.GetFromJsonAsync($"/api/requests?{filter.ToQuery()}", AdminJson.Default.IReadOnlyListRequestRow, ct) ?? [];
+
+    /// <summary>Every attempt of one request (hedges, retries, fallbacks), in start order.</summary>
+    public async Task<IReadOnlyList<RequestRow>> GetAttemptsAsync(string requestId, CancellationToken ct) =>
+        await http.GetFromJsonAsync($"/api/requests/{Uri.EscapeDataString(requestId)}", AdminJson.Default.IReadOnlyListRequestRow, ct) ?? [];
+}
+
+/// <summary>Filters of the request log; empty fields are left out of the query.</summary>
+public sealed record RequestFilter(TimeWindow Window, string? Route = null, string? Provider = null, int? Status = null, string? Key = null, int Limit = 200)
+{
+    /// <summary>The query string (without '?').</summary>
+    public string ToQuery()
+    {
+        var query = new StringBuilder(Window.ToQuery());
+        Append(query, "route", Route);
+        Append(query, "provider", Provider);
+        Append(query, "status", Status?.ToString(CultureInfo.InvariantCulture));
+        Append(query, "key", Key);
+        Append(query, "limit", Limit.ToString(CultureInfo.InvariantCulture));
+        return query.ToString();
+    }
+
+    private static void Append(StringBuilder query, string name, string? value)
+    {
+        if (!string.IsNullOrWhiteSpace(value))
+        {
+            query.Append('&').Append(name).Append('=').Append(Uri.EscapeDataString(value.Trim()));
+        }
+    }
+}
+
+/// <summary>One row of <c>GET /api/sla</c>.</summary>
+public sealed record SlaRow
+{
+    public string? Group { get; init; }
+    public long Requests { get; init; }
+    public long Errors { get; init; }
+    /// <summary>0..1.</summary>
+    public double Availability { get; init; }
+    public Percentiles LatencyMs { get; init; } = Percentiles.Empty;
+    public Percentiles TtftMs { get; init; } = Percentiles.Empty;
+    public decimal CostUsd { get; init; }
+}
+
+/// <summary>One row of <c>GET /api/slo</c>: a route against its objective.</summary>
+public sealed record SloRow
+{
+    public string Route { get; init; } = "";
+    public SloObjective? Objective { get; init; }
+    public double? Availability { get; init; }
+    public double? P95Ms { get; init; }
+    public double? TtftP95Ms { get; init; }
+    public bool Compliant { get; init; }
+    /// <summary>Share of the error budget left (0..1, negative when overspent).</summary>
+    public double? ErrorBudgetRemaining { get; init; }
+    public double? BurnRate1h { get; init; }
+    public double? BurnRate6h { get; init; }
+}
+
+/// <summary>A route's objective.</summary>
+public sealed record SloObjective
+{
+    public double? Availability { get; init; }
+    public double? P95Ms { get; init; }
+    public double? TtftP95Ms { get; init; }
+}
+
+/// <summary>One row of <c>GET /api/cost</c>.</summary>
+public sealed record CostRow
+{
+    public string? Group { get; init; }
+    public decimal CostUsd { get; init; }
+    /// <summary>Cost of the attempts whose answer the client received.</summary>
+    public decimal UsefulCostUsd { get; init; }
+    public decimal HedgeCostUsd { get; init; }
+    public decimal RetryCostUsd { get; init; }
+    public long Requests { get; init; }
+}
+
+/// <summary>One series of <c>GET /api/timeseries</c>.</summary>
+public sealed record TimeSeries
+{
+    public string? Group { get; init; }
+    public IReadOnlyList<TimePoint> Points { get; init; } = [];
+}
+
+/// <summary>One step of a series.</summary>
+public sealed record TimePoint
+{
+    public DateTimeOffset T { get; init; }
+    public long Requests { get; init; }
+    public long Errors { get; init; }
+    public double? P50 { get; init; }
+    public double? P95 { get; init; }
+    public double? P99 { get; init; }
+    public double? TtftP95 { get; init; }
+    public decimal CostUsd { get; init; }
+}
+
+/// <summary>One attempt in the request log.</summary>
+public sealed record RequestRow
+{
+    public string RequestId { get; init; } = "";
+    public int Attempt { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
+    public string? KeyName { get; init; }
+    public string? Route { get; init; }
+    public string? Task { get; init; }
+    public string? Provider { get; init; }
+    public string? Model { get; init; }
+    public string? ModelReported { get; init; }
+    public bool Drift { get; init; }
+    /// <summary>Primary, Retry, Hedge or Escalation.</summary>
+    public string? Kind { get; init; }
+    /// <summary>Success, Failure or Cancelled.</summary>
+    public string? Outcome { get; init; }
+    public bool Winner { get; init; }
+    public int Status { get; init; }
+    public string? Error { get; init; }
+    public string? ErrorMessage { get; init; }
+    public double LatencyMs { get; init; }
+    public double? TtftMs { get; init; }
+    public int InputTokens { get; init; }
+    public int OutputTokens { get; init; }
+    public decimal CostUsd { get; init; }
+    public int ClientStatus { get; init; }
+    public double ClientLatencyMs { get; init; }
+}

@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Switchboard.Contracts.Health;
+using Switchboard.Contracts.Routing;
+
+namespace Switchboard.Admin.Clients;
+
+/// <summary>
+/// Router.Worker's control API (CONTRACT.md section 7), reached through service discovery as "http://router"
+/// with the admin key. Every DTO it returns is in this file.
+/// </summary>
+public sealed class RouterClient(HttpClient http)
+{
+    /// <summary>Live health of every deployment.</summary>
+    public async Task<IReadOnlyList<DeploymentHealth>> GetHealthAsync(CancellationToken ct) =>
+        await http.GetFromJsonAsync("/api/health", AdminJson.Default.IReadOnlyListDeploymentHealth, ct) ?? [];
+
+    /// <summary>Alerts, newest first (acknowledged ones included).</summary>
+    public async Task<IReadOnlyList<AlertItem>> GetAlertsAsync(CancellationToken ct) =>
+        await http.GetFromJsonAsync("/api/alerts", AdminJson.Default.IReadOnlyListAlertItem, ct) ?? [];
+
+    /// <summary>Acknowledges an alert.</summary>
+    public async Task AcknowledgeAlertAsync(string id, CancellationToken ct)
+    {
+        using var response = await http.PostAsync($"/api/alerts/{Uri.EscapeDataString(id)}/ack", content: null, ct);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Quality scores over time per deployment.</summary>
+    public async Task<IReadOnlyList<QualitySeries>> GetQualityAsync(CancellationToken ct) =>
+        await http.GetFromJsonAsync("/api/quality", AdminJson.Default.IReadOnlyListQualitySeries, ct) ?? [];
+
+    /// <summary>The routing document in force, with its version.</summary>
+    public Task<RoutingVersion?> GetCurrentRoutingAsync(CancellationToken ct) =>
+        http.GetFromJsonAsync("/api/routing/current", AdminJson.Default.RoutingVersion, ct);
+
+    /// <summary>Every published version, newest first (documents may be left out).</summary>
+    public async Task<IReadOnlyList<RoutingVersion>> GetRoutingVersionsAsync(CancellationToken ct) =>
+        await http.GetFromJsonAsync("/api/routing/versions", AdminJson.Default.IReadOnlyListRoutingVersion, ct) ?? [];
+
+    /// <summary>One version with its document.</summary>
+    public Task<RoutingVersion?> GetRoutingVersionAsync(long version, CancellationToken ct) =>
+        http.GetFromJsonAsync($"/api/routing/versions/{version}", AdminJson.Default.RoutingVersion, ct);
+
+    /// <summary>Validates a document with the gateway's own validator; errors name the field.</summary>
+    public async Task<ValidationResult> ValidateRoutingAsync(string documentJson, CancellationToken ct)
+    {
+        using var content = new StringContent(documentJson, Encoding.UTF8, "application/json");
+        using var response = await http.PostAsync("/api/routing/validate", content, ct);
+        return await ReadValidationAsync(response, ct);
+    }
+
+    /// <summary>Publishes a document as a new version; on a 400 the validation errors come back instead.</summary>
+    public async Task<PublishResult> PublishRoutingAsync(string documentJson, string? comment, CancellationToken ct)
+    {
+        using var parsed = JsonDocument.Parse(documentJson);
+        var body = new PublishRequest(parsed.RootElement.Clone(), comment);
+        using var response = await http.PostAsJsonAsync("/api/routing/publish", body, AdminJson.Default.PublishRequest, ct);
+        if (response.StatusCode == HttpStatusCode.BadRequest)
+        {
+            return new PublishResult(null, (await ReadValidationAsync(response, ct)).Errors);
+        }
+        response.EnsureSuccessStatusCode();
+        return new PublishResult(await response.Content.ReadFromJsonAsync(AdminJson.Default.RoutingVersion, ct), []);
+    }
+
+    /// <summary>Publishes an earlier version's document as a new version.</summary>
+    public async Task<RoutingVersion?> RollbackRoutingAsync(long version, CancellationToken ct)
+    {
+        using var response = await http.PostAsync($"/api/routing/rollback/{version}", content: null, ct);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync(AdminJson.Default.RoutingVersion, ct);
+    }
+
+    /// <summary>Gateway keys (never the keys themselves).</summary>
+    public async Task<IReadOnlyList<GatewayKeyInfo>> GetKeysAsync(CancellationToken ct) =>
+        await http.GetFromJsonAsync("/api/keys", AdminJson.Default.IReadOnlyListGatewayKeyInfo, ct) ?? [];
+
+    /// <summary>Creates a key; the answer carries the key, shown once.</summary>
+    public async Task<CreatedKey> CreateKeyAsync(CreateKeyRequest request, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync("/api/keys", request, AdminJson.Default.CreateKeyRequest, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"Router.Worker refused the key: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}", null, response.StatusCode);
+        }
+        return await response.Content.ReadFromJsonAsync(AdminJson.Default.CreatedKey, ct)
+            ?? throw new HttpRequestException("Router.Worker answered an empty body to a key creation.");
+    }
+
+    /// <summary>Revokes a key.</summary>
+    public async Task RevokeKeyAsync(string name, CancellationToken ct)
+    {
+        using var response = await http.DeleteAsync($"/api/keys/{Uri.EscapeDataString(name)}", ct);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private static async Task<ValidationResult> ReadValidationAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.BadRequest))
+        {
+            response.EnsureSuccessStatusCode();
+        }
+        var result = await response.Content.ReadFromJsonAsync(AdminJson.Default.ValidationResult, ct);
+        return result ?? new ValidationResult { Valid = response.IsSuccessStatusCode };
+    }
+}
+
+/// <summary>An alert raised by Router.Worker (health, quality, drift, budget).</summary>
+public sealed record AlertItem
+{
+    [JsonConverter(typeof(StringOrNumberConverter))]
+    public string Id { get; init; } = "";
+    public string? Kind { get; init; }
+    public string? Severity { get; init; }
+    public string? Provider { get; init; }
+    public string? Model { get; init; }
+    public string? Message { get; init; }
+    public DateTimeOffset? RaisedAt { get; init; }
+    public DateTimeOffset? CreatedAt { get; init; }
+    public bool Acknowledged { get; init; }
+    public DateTimeOffset? AcknowledgedAt { get; init; }
+
+    /// <summary>When it was raised, whichever name the service uses.</summary>
+    [JsonIgnore]
+    public DateTimeOffset? At => RaisedAt ?? CreatedAt;
+
+    /// <summary>True until acknowledged.</summary>
+    [JsonIgnore]
+    public bool IsActive => !Acknowledged && AcknowledgedAt is null;
+}
+
+/// <summary>Quality score over time of one deployment.</summary>
+public sealed record QualitySeries
+{
+    public string Provider { get; init; } = "";
+    public string Model { get; init; } = "";
+    public double? Score { get; init; }
+    public IReadOnlyList<QualityPoint> Points { get; init; } = [];
+}
+
+/// <summary>One quality measurement.</summary>
+public sealed record QualityPoint
+{
+    public DateTimeOffset T { get; init; }
+    public double Score { get; init; }
+}
+
+/// <summary>A routing document version.</summary>
+public sealed record RoutingVersion
+{
+    public long Version { get; init; }
+    public DateTimeOffset? CreatedAt { get; init; }
+    public string? Author { get; init; }
+    public string? Comment { get; init; }
+    /// <summary>The document as published (absent in version lists).</summary>
+    public JsonElement? Document { get; init; }
+}
+
+/// <summary>Body of <c>POST /api/routing/publish</c>.</summary>
+public sealed record PublishRequest(JsonElement Document, string? Comment);
+
+/// <summary>Outcome of a publish: the new version, or the validation errors.</summary>
+public sealed record PublishResult(RoutingVersion? Version, IReadOnlyList<RoutingError> Errors);
+
+/// <summary>Answer of <c>POST /api/routing/validate</c>.</summary>
+public sealed record ValidationResult
+{
+    public bool Valid { get; init; }
+    public IReadOnlyList<RoutingError> Errors { get; init; } = [];
+}
+
+/// <summary>A gateway key as the key API lists it.</summary>
+public sealed record GatewayKeyInfo
+{
+    public string Name { get; init; } = "";
+    public IReadOnlyList<string>? Models { get; init; }
+    public int? RequestsPerMinute { get; init; }
+    public int? TokensPerMinute { get; init; }
+    public decimal? BudgetUsd { get; init; }
+    public DateTimeOffset? CreatedAt { get; init; }
+    public bool Revoked { get; init; }
+    public DateTimeOffset? RevokedAt { get; init; }
+}
+
+/// <summary>Body of <c>POST /api/keys</c>.</summary>
+public sealed record CreateKeyRequest(string Name, IReadOnlyList<string>? Models, int? RequestsPerMinute, int? TokensPerMinute, decimal? BudgetUsd);
+
+/// <summary>Answer of <c>POST /api/keys</c>: the key, shown once.</summary>
+public sealed record CreatedKey
+{
+    public string Name { get; init; } = "";
+    public string Key { get; init; } = "";
+}
+
+/// <summary>Reads an id the service may send as a number or a string.</summary>
+public sealed class StringOrNumberConverter : JsonConverter<string>
+{
+    public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType switch
+        {
+            JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
+            JsonTokenType.String => reader.GetString() ?? "",
+            _ => throw new JsonException($"expected a string or a number, got {reader.TokenType}"),
+        };
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(value);
+}
