@@ -1,0 +1,94 @@
+namespace Switchboard.Simulator.Profiles;
+
+/// <summary>Partial TTFT percentiles in a patch: a missing field keeps the profile's value.</summary>
+internal sealed record LatencyPatch
+{
+    public double? P50 { get; init; }
+    public double? P99 { get; init; }
+}
+
+/// <summary>
+/// Body of <c>PUT /_sim/providers/{name}</c> and shape of a <c>Simulator:Providers:{name}</c> configuration section:
+/// every field optional, merged into the existing profile (or a fresh one).
+/// </summary>
+internal sealed record ProfilePatch
+{
+    public string? Type { get; init; }
+    public LatencyPatch? TtftMs { get; init; }
+    public double? TokensPerSecond { get; init; }
+    public int? OutputTokens { get; init; }
+    public double? FailureRate { get; init; }
+    public int? FailureStatus { get; init; }
+    public bool? Hang { get; init; }
+    public int? RequestsPerMinute { get; init; }
+    public int? TokensPerMinute { get; init; }
+    public double? MidStreamDisconnect { get; init; }
+    public int? DisconnectAfterChunks { get; init; }
+    public double? StreamError { get; init; }
+    public double? Malformed { get; init; }
+    public long? Seed { get; init; }
+    public string? ReportModel { get; init; }
+    public double? Accuracy { get; init; }
+    public bool? Logprobs { get; init; }
+    public string? ApiKey { get; init; }
+    public IReadOnlyList<string>? Models { get; init; }
+
+    public ProviderProfile ApplyTo(ProviderProfile? existing)
+    {
+        var baseline = existing ?? new ProviderProfile { Type = Type ?? ProviderTypes.OpenAi };
+        return baseline with
+        {
+            Type = Type ?? baseline.Type,
+            TtftMs = new LatencyPercentiles(TtftMs?.P50 ?? baseline.TtftMs.P50, TtftMs?.P99 ?? baseline.TtftMs.P99),
+            TokensPerSecond = TokensPerSecond ?? baseline.TokensPerSecond,
+            OutputTokens = OutputTokens ?? baseline.OutputTokens,
+            FailureRate = FailureRate ?? baseline.FailureRate,
+            FailureStatus = FailureStatus ?? baseline.FailureStatus,
+            Hang = Hang ?? baseline.Hang,
+            RequestsPerMinute = RequestsPerMinute ?? baseline.RequestsPerMinute,
+            TokensPerMinute = TokensPerMinute ?? baseline.TokensPerMinute,
+            MidStreamDisconnect = MidStreamDisconnect ?? baseline.MidStreamDisconnect,
+            DisconnectAfterChunks = DisconnectAfterChunks ?? baseline.DisconnectAfterChunks,
+            StreamError = StreamError ?? baseline.StreamError,
+            Malformed = Malformed ?? baseline.Malformed,
+            Seed = Seed ?? baseline.Seed,
+            // An empty string clears the drift.
+            ReportModel = ReportModel is null ? baseline.ReportModel : ReportModel.Length == 0 ? null : ReportModel,
+            Accuracy = Accuracy ?? baseline.Accuracy,
+            Logprobs = Logprobs ?? baseline.Logprobs,
+            ApiKey = ApiKey is null ? baseline.ApiKey : ApiKey.Length == 0 ? null : ApiKey,
+            Models = Models ?? baseline.Models,
+        };
+    }
+}
+
+internal static class ProfileValidator
+{
+    /// <summary>Returns the first problem with a profile, or null when it is usable.</summary>
+    public static string? Validate(ProviderProfile p)
+    {
+        if (!ProviderTypes.IsKnown(p.Type))
+        {
+            return $"type must be openai, anthropic or gemini, not '{p.Type}'";
+        }
+
+        if (p.TtftMs.P50 < 0 || p.TtftMs.P99 < p.TtftMs.P50)
+        {
+            return "ttftMs needs 0 <= p50 <= p99";
+        }
+
+        if (p.TokensPerSecond < 0 || p.OutputTokens < 1 || p.RequestsPerMinute < 0 || p.TokensPerMinute < 0 || p.DisconnectAfterChunks < 0)
+        {
+            return "tokensPerSecond, requestsPerMinute, tokensPerMinute and disconnectAfterChunks must be >= 0 and outputTokens >= 1";
+        }
+
+        if (!IsProbability(p.FailureRate) || !IsProbability(p.MidStreamDisconnect) || !IsProbability(p.Malformed) || !IsProbability(p.StreamError) || !IsProbability(p.Accuracy))
+        {
+            return "failureRate, midStreamDisconnect, streamError, malformed and accuracy are probabilities in [0, 1]";
+        }
+
+        return p.FailureStatus is < 400 or > 599 ? "failureStatus must be an HTTP error status (400-599)" : null;
+    }
+
+    private static bool IsProbability(double v) => v is >= 0 and <= 1;
+}

@@ -1,0 +1,59 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.Extensions.Primitives;
+using Switchboard.Simulator.Generation;
+using Switchboard.Simulator.Profiles;
+
+namespace Switchboard.Simulator.Serving;
+
+/// <summary>A request the protocol refuses, with the status the real API would use.</summary>
+internal readonly record struct Refusal(int Status, string Message);
+
+/// <summary>
+/// One provider wire protocol. The shared pipeline (<see cref="ExchangeRunner"/>) does profiles, faults, rate limits
+/// and pacing; a dialect only knows how its API spells requests, answers, events and errors.
+/// </summary>
+internal abstract class Dialect
+{
+    public abstract string Type { get; }
+
+    /// <summary>Prefix of answer ids (<c>chatcmpl-</c>, <c>msg_</c>).</summary>
+    public abstract string IdPrefix { get; }
+
+    /// <summary>Credentials and mandatory headers, checked before the body is read.</summary>
+    public abstract Refusal? CheckHeaders(HttpRequest request, ProviderProfile profile);
+
+    /// <summary>Reads the protocol's request into the neutral form; a refusal for invalid input.</summary>
+    public abstract Refusal? Read(JsonElement body, HttpContext context, GenerationRequest into);
+
+    public abstract void WriteError(IBufferWriter<byte> output, int status, string message);
+
+    /// <summary>Headers on every answer from a known provider, including refusals (request id, rate limits).</summary>
+    public abstract void AddHeaders(HttpResponse response, in RateSnapshot rate);
+
+    public abstract void WriteBody(IBufferWriter<byte> output, Answer answer, GenerationRequest request);
+
+    /// <summary>
+    /// Writes the SSE stream piece by piece. Before writing the events that carry token i it yields i, so the caller
+    /// can send what is buffered and wait until that token is due.
+    /// </summary>
+    public abstract IEnumerable<int> WriteStream(IBufferWriter<byte> output, Answer answer, GenerationRequest request);
+
+    /// <summary>An SSE event whose data is not valid JSON (the malformed-body fault).</summary>
+    public virtual ReadOnlySpan<byte> MalformedEvent => "data: {\"id\":\"broken\",\"choices\":[{\"delta\":{\"content\":\"unterminated\n\n"u8;
+
+    /// <summary>The error a provider sends inside a stream that has already started (status 200).</summary>
+    public abstract void WriteStreamError(IBufferWriter<byte> output, string message);
+
+    protected static string? Header(HttpRequest request, string name)
+    {
+        var values = request.Headers[name];
+        return StringValues.IsNullOrEmpty(values) ? null : values.ToString();
+    }
+
+    protected static string? BearerToken(HttpRequest request)
+    {
+        var value = Header(request, "Authorization");
+        return value is not null && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? value[7..].Trim() : null;
+    }
+}
