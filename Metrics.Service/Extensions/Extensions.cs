@@ -1,3 +1,14 @@
+using Microsoft.Extensions.Options;
+using Switchboard.Metrics.Apis;
+using Switchboard.Metrics.Cost;
+using Switchboard.Metrics.Data;
+using Switchboard.Metrics.Ingestion;
+using Switchboard.Metrics.RequestLog;
+using Switchboard.Metrics.Rollups;
+using Switchboard.Metrics.Sla;
+using Switchboard.Metrics.Slo;
+using Switchboard.Metrics.Timeseries;
+
 namespace Switchboard.Metrics.Extensions;
 
 internal static class Extensions
@@ -6,11 +17,46 @@ internal static class Extensions
     {
         // Ready only when Redis and PostgreSQL answer: both clients register their health checks.
         builder.AddRedisClient("redis");
-        builder.AddNpgsqlDataSource("metricsdb");
+        // Ingestion retries and backs off itself (and keeps events in the stream meanwhile), so no EF retry strategy.
+        builder.AddNpgsqlDbContext<MetricsDbContext>("metricsdb", settings => settings.DisableRetry = true);
+
+        builder.Services.AddOptions<MetricsOptions>()
+            .Bind(builder.Configuration.GetSection(MetricsOptions.Section))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<MetricsDatabase>();
+        builder.Services.AddSingleton<DatabaseMigrator>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DatabaseMigrator>());
+
+        builder.Services.AddSingleton<IngestionMetrics>();
+        builder.Services.AddSingleton<BatchWriter>();
+        builder.Services.AddHostedService<OutcomeIngestor>();
+        builder.Services.AddHostedService<RetentionService>();
+
+        builder.Services.AddSingleton<RollupReader>();
+        builder.Services.AddSingleton<SlaReport>();
+        builder.Services.AddSingleton<CostReport>();
+        builder.Services.AddSingleton<TimeseriesQuery>();
+        builder.Services.AddScoped<RequestLogQuery>();
+
+        builder.Services.AddSingleton<RouteObjectives>();
+        builder.Services.AddSingleton<SloReport>();
+        builder.Services.AddSingleton<SloMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SloMonitor>());
+
+        builder.Services.AddSingleton<AdminKeyFilter>();
+        builder.Services.AddHealthChecks().AddCheck<SchemaHealthCheck>("metricsdb-schema", tags: ["ready"]);
     }
 
     public static void MapApplicationEndpoints(this IEndpointRouteBuilder app)
     {
-        ArgumentNullException.ThrowIfNull(app);
+        var api = app.MapGroup("/api").AddEndpointFilter<AdminKeyFilter>();
+        api.MapSlaApi();
+        api.MapCostApi();
+        api.MapSloApi();
+        api.MapTimeseriesApi();
+        api.MapRequestLogApi();
     }
 }

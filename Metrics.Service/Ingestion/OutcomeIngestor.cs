@@ -1,0 +1,202 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+using StackExchange.Redis;
+using Switchboard.Contracts.Outcomes;
+using Switchboard.Contracts.Redis;
+using Switchboard.Metrics.Data;
+using Switchboard.Metrics.Extensions;
+
+namespace Switchboard.Metrics.Ingestion;
+
+/// <summary>
+/// Consumes the outcomes stream with the <c>metrics</c> consumer group: reads a batch, stores it (one transaction),
+/// dead-letters poison entries with their reason, and only then acknowledges. While PostgreSQL is away it keeps
+/// retrying the same batch and reads nothing more, so every event stays in the stream (pending or unread) until it is
+/// committed. On start it first re-reads its own pending entries; entries left pending by a dead consumer are claimed.
+/// </summary>
+internal sealed partial class OutcomeIngestor(
+    IConnectionMultiplexer redis,
+    BatchWriter writer,
+    DatabaseMigrator migrator,
+    IngestionMetrics metrics,
+    IOptions<MetricsOptions> options,
+    TimeProvider time,
+    ILogger<OutcomeIngestor> logger) : BackgroundService
+{
+    private readonly MetricsOptions _options = options.Value;
+    private readonly string _consumer = options.Value.ConsumerName ?? Environment.MachineName;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await migrator.Ready.WaitAsync(stoppingToken);
+        var db = redis.GetDatabase();
+        var groupReady = false;
+        var recovering = true;
+        var lastClaim = time.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!groupReady)
+                {
+                    await EnsureGroupAsync(db);
+                    groupReady = true;
+                    recovering = true;
+                }
+                var entries = await db.StreamReadGroupAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, _consumer,
+                    recovering ? "0" : StreamPosition.NewMessages, _options.BatchSize);
+                if (entries.Length == 0 && recovering)
+                {
+                    recovering = false;
+                    continue;
+                }
+                if (entries.Length == 0 && time.GetElapsedTime(lastClaim) >= _options.ClaimIdle / 2)
+                {
+                    lastClaim = time.GetTimestamp();
+                    var claimed = await db.StreamAutoClaimAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, _consumer,
+                        (long)_options.ClaimIdle.TotalMilliseconds, "0-0", _options.BatchSize);
+                    entries = claimed.ClaimedEntries;
+                }
+                if (entries.Length == 0)
+                {
+                    await Task.Delay(_options.IdlePoll, time, stoppingToken);
+                    continue;
+                }
+                await ProcessAsync(db, entries, stoppingToken);
+                delay = TimeSpan.FromMilliseconds(200);
+            }
+            catch (RedisException ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                if (ex.Message.Contains("NOGROUP", StringComparison.Ordinal))
+                {
+                    groupReady = false;
+                }
+                LogRedisFailed(logger, delay.TotalSeconds, ex);
+                await Task.Delay(delay, time, stoppingToken);
+                delay = Backoff(delay);
+            }
+        }
+    }
+
+    private async Task EnsureGroupAsync(IDatabase db)
+    {
+        try
+        {
+            // From the start of the stream: whatever the gateways wrote before this group existed is ingested too.
+            await db.StreamCreateConsumerGroupAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, "0", createStream: true);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+        {
+            // Already there.
+        }
+    }
+
+    private async Task ProcessAsync(IDatabase db, StreamEntry[] entries, CancellationToken ct)
+    {
+        var ids = new RedisValue[entries.Length];
+        var items = new List<(StreamEntry Entry, OutcomeEvent Event)>(entries.Length);
+        var poison = new List<(StreamEntry Entry, string Reason)>();
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var entry = entries[i];
+            ids[i] = entry.Id;
+            if (entry.IsNull || entry.Values.Length == 0)
+            {
+                continue; // Trimmed from the stream while pending: nothing left to store.
+            }
+            if (OutcomeParser.TryParse(entry[RedisKeys.OutcomeField], out var outcome, out var reason))
+            {
+                items.Add((entry, outcome!));
+            }
+            else
+            {
+                poison.Add((entry, reason!));
+            }
+        }
+        if (items.Count > 0)
+        {
+            await StoreAsync(items, poison, ct);
+        }
+        if (poison.Count > 0)
+        {
+            await DeadLetterAsync(db, poison);
+        }
+        await db.StreamAcknowledgeAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, ids);
+    }
+
+    private async Task StoreAsync(List<(StreamEntry Entry, OutcomeEvent Event)> items, List<(StreamEntry Entry, string Reason)> poison,
+        CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        var failing = false;
+        while (true)
+        {
+            try
+            {
+                var started = time.GetTimestamp();
+                var result = await writer.WriteAsync(items.ConvertAll(i => i.Event), ct);
+                metrics.Batch(result, time.GetElapsedTime(started));
+                if (failing)
+                {
+                    LogDatabaseBack(logger);
+                }
+                return;
+            }
+            catch (PostgresException ex) when (IsDataError(ex))
+            {
+                // Some event PostgreSQL refuses: halve until it is alone, then dead-letter it; the rest are stored.
+                if (items.Count == 1)
+                {
+                    poison.Add((items[0].Entry, $"rejected by PostgreSQL: {ex.SqlState} {ex.MessageText}"));
+                    return;
+                }
+                var half = items.Count / 2;
+                await StoreAsync(items[..half], poison, ct);
+                await StoreAsync(items[half..], poison, ct);
+                return;
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && ex is not OperationCanceledException)
+            {
+                failing = true;
+                LogDatabaseFailed(logger, items.Count, delay.TotalSeconds, ex);
+                await Task.Delay(delay, time, ct);
+                delay = Backoff(delay);
+            }
+        }
+    }
+
+    private async Task DeadLetterAsync(IDatabase db, List<(StreamEntry Entry, string Reason)> poison)
+    {
+        foreach (var (entry, reason) in poison)
+        {
+            await db.StreamAddAsync(RedisKeys.OutcomesDeadLetterStream,
+            [
+                new NameValueEntry(RedisKeys.OutcomeField, entry.IsNull ? RedisValue.EmptyString : entry[RedisKeys.OutcomeField]),
+                new NameValueEntry("reason", reason),
+                new NameValueEntry("consumer", $"{RedisKeys.MetricsConsumerGroup}/{_consumer}"),
+                new NameValueEntry("id", entry.Id),
+            ]);
+            LogDeadLettered(logger, entry.Id.ToString(), reason);
+        }
+        metrics.DeadLetter(poison.Count);
+    }
+
+    // Class 22 (data exception) and 23 (integrity): the data is at fault, retrying cannot help.
+    private static bool IsDataError(PostgresException ex) =>
+        ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState.StartsWith("23", StringComparison.Ordinal);
+
+    private TimeSpan Backoff(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxRetryDelay.Ticks));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis failed while consuming outcomes; retrying in {DelaySeconds} s")]
+    private static partial void LogRedisFailed(ILogger logger, double delaySeconds, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing a batch of {Count} outcome events failed; the events stay in the stream, retrying in {DelaySeconds} s")]
+    private static partial void LogDatabaseFailed(ILogger logger, int count, double delaySeconds, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "PostgreSQL is back; ingestion resumed")]
+    private static partial void LogDatabaseBack(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outcome entry {EntryId} dead-lettered: {Reason}")]
+    private static partial void LogDeadLettered(ILogger logger, string entryId, string reason);
+}
