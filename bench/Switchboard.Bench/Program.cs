@@ -6,11 +6,12 @@ var options = BenchOptions.Parse(args);
 return options.Suite switch
 {
     "gateway" => await GatewaySuite.RunAsync(options),
+    "scenarios" => await ScenarioSuite.RunAsync(options),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Switchboard.Bench gateway [--seconds N] [--connections N] [--rate N] [--streams N] [--no-portkey] [--out FILE]");
+    Console.Error.WriteLine("usage: Switchboard.Bench gateway|scenarios [--seconds N] [--connections N] [--rate N] [--streams N] [--no-portkey] [--out FILE]");
     return 2;
 }
