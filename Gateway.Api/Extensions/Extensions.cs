@@ -1,14 +1,71 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Switchboard.Gateway.Accounting;
+using Switchboard.Gateway.Apis;
+using Switchboard.Gateway.Configuration;
+using Switchboard.Gateway.Health;
+using Switchboard.Gateway.Outcomes;
+using Switchboard.Gateway.Providers;
+using Switchboard.Gateway.Providers.OpenAI;
+using Switchboard.Gateway.Routing;
+
 namespace Switchboard.Gateway.Extensions;
 
-internal static class Extensions
+internal static partial class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section)
+            .Validate(o => o.MaxRequestBodyBytes > 0 && o.OutcomeBufferCapacity > 0 && o.OutcomeBatchSize > 0, "Switchboard:Gateway values must be positive")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Provider adapters: one per provider type, stateless and shared.
+        services.AddSingleton<IProviderAdapter, OpenAIAdapter>();
+        AddOptionalAdapters(services);
+
+        services.AddSingleton<CredentialResolver>();
+        services.AddSingleton<ProviderClients>();
+        services.AddSingleton<RoutingStore>();
+        services.AddSingleton<IRoutingStore>(sp => sp.GetRequiredService<RoutingStore>());
+
+        services.AddSingleton<IDeploymentHealth, DeploymentHealthTracker>();
+        services.AddSingleton<IRateLimitHeadroom, RateLimitHeadroomTracker>();
+        services.AddSingleton<AttemptPipeline>();
+
+        services.AddSingleton<TokenEstimator>();
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<OutcomeChannel>();
+        services.AddSingleton<IOutcomeSink>(sp => sp.GetRequiredService<OutcomeChannel>());
+        services.AddSingleton<OutcomeRecorder>();
+        services.AddHostedService<OutcomeWriter>();
+
+        var redis = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("redis"));
+        services.AddSingleton(new RedisPresence(redis));
+        if (redis)
+        {
+            // Not a readiness dependency: the gateway serves (and stays healthy) while Redis is down.
+            builder.AddRedisClient("redis",
+                settings => { settings.DisableHealthChecks = true; settings.DisableAutoActivation = true; },
+                options => options.AbortOnConnectFail = false);
+            services.AddHostedService<RedisSnapshotSubscriber>();
+        }
+        services.AddHostedService<StartupReport>();
+
+        services.AddExceptionHandler<GatewayExceptionHandler>();
+        services.AddProblemDetails();
     }
 
-    public static void MapApplicationEndpoints(this IEndpointRouteBuilder app)
+    /// <summary>Registers the anthropic and gemini adapters when this build has them.</summary>
+    static partial void AddOptionalAdapters(IServiceCollection services);
+
+    public static void MapApplicationEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        // Validate the routing document at start-up: a bad one stops the process with the reasons.
+        _ = app.Services.GetRequiredService<IRoutingStore>().Current;
+        app.MapChatCompletionsApi();
     }
 }

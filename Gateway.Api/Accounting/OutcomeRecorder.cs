@@ -1,0 +1,105 @@
+using Microsoft.Extensions.Options;
+using Switchboard.Contracts.Outcomes;
+using Switchboard.Gateway.Configuration;
+using Switchboard.Gateway.Outcomes;
+using Switchboard.Gateway.Providers;
+using Switchboard.Gateway.Providers.OpenAI;
+using Switchboard.Gateway.Routing;
+
+namespace Switchboard.Gateway.Accounting;
+
+/// <summary>
+/// Turns a finished request into one <see cref="OutcomeEvent"/> per attempt: tokens (the provider's usage, or
+/// counted with o200k_base when it gave none), cost from the price table, latency, TTFT, drift. Runs after the
+/// response is complete, so the client never waits for it.
+/// </summary>
+internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, TimeProvider timeProvider, IOptions<GatewayOptions> options)
+{
+    private readonly string _gateway = options.Value.InstanceId ?? Environment.MachineName + ":" + Environment.ProcessId;
+
+    /// <summary>Usage of an attempt and whether it was estimated.</summary>
+    public (TokenUsage Usage, bool Estimated) UsageOf(RequestState state, Attempt attempt)
+    {
+        var reported = attempt.Completion?.Usage ?? attempt.Translator?.Usage;
+        if (reported is not null)
+        {
+            return (reported, false);
+        }
+        if (attempt.Outcome == AttemptOutcome.Failure && attempt.FirstTokenTimestamp is null)
+        {
+            // Refused or failed before generating: nothing billed.
+            return (new TokenUsage(0, 0), false);
+        }
+        var input = tokens.CountPrompt(state.Request);
+        var output = attempt.Completion is { } c ? tokens.CountCompletion(c.Body)
+            : attempt.Translator is IOutputTextSource text ? tokens.Count(text.CapturedText) : 0;
+        return (new TokenUsage(input, output), true);
+    }
+
+    public decimal CostOf(RequestState state, Attempt attempt) => state.Config.Prices.Cost(attempt.Target.Model, UsageOf(state, attempt).Usage);
+
+    public async Task RecordAsync(RequestState state, int clientStatus, long? clientFirstByteTimestamp)
+    {
+        await AttemptPipeline.WhenAllQuietly(state.Attempts).ConfigureAwait(false);
+        var clientLatency = timeProvider.GetElapsedTime(state.ReceivedTimestamp).TotalMilliseconds;
+        double? clientTtft = clientFirstByteTimestamp is { } f ? timeProvider.GetElapsedTime(state.ReceivedTimestamp, f).TotalMilliseconds : null;
+        foreach (var a in state.Attempts)
+        {
+            if (a.Outcome == AttemptOutcome.Failure && a.Error is null && a.Run.IsCompletedSuccessfully && a.Run.Result)
+            {
+                // Reached commitment but never relayed (lost to a faster attempt in the same instant).
+                a.Cancel(CancelReason.LostHedge);
+                a.MarkCancelledOrTimedOut();
+            }
+            var (usage, estimated) = UsageOf(state, a);
+            var reported = a.Completion?.ReportedModel ?? a.Translator?.ReportedModel;
+            sink.Publish(new OutcomeEvent
+            {
+                RequestId = state.RequestId,
+                Attempt = a.Number,
+                Kind = a.Kind,
+                StartedAt = a.StartedAt,
+                KeyName = state.KeyName,
+                Route = state.Route.Name,
+                Task = state.Task,
+                Provider = a.Target.Provider.Name,
+                ProviderType = a.Target.Provider.Type,
+                Model = a.Target.Model,
+                ModelReported = reported,
+                Drift = IsDrift(a.Target.Model, reported),
+                Stream = state.Request.Stream,
+                Outcome = a.Outcome,
+                Winner = ReferenceEquals(a, state.Winner),
+                Status = a.Status,
+                Error = a.Error,
+                ErrorMessage = a.ErrorMessage,
+                LatencyMs = a.Latency.TotalMilliseconds,
+                TtftMs = a.Ttft?.TotalMilliseconds,
+                InputTokens = usage.Input,
+                OutputTokens = usage.Output,
+                CachedInputTokens = usage.CachedInput,
+                CacheWriteTokens = usage.CacheWrite,
+                ReasoningTokens = usage.Reasoning,
+                TokensEstimated = estimated,
+                CostUsd = state.Config.Prices.Cost(a.Target.Model, usage),
+                ClientStatus = clientStatus,
+                ClientLatencyMs = clientLatency,
+                ClientTtftMs = clientTtft,
+                Attempts = state.Attempts.Count,
+                Hedged = state.Hedged,
+                Gateway = _gateway,
+            });
+        }
+    }
+
+    /// <summary>True when the upstream reported another model than the pinned one.</summary>
+    public static bool IsDrift(string pinned, string? reported)
+    {
+        if (string.IsNullOrEmpty(reported))
+        {
+            return false;
+        }
+        var r = reported.StartsWith("models/", StringComparison.Ordinal) ? reported.AsSpan(7) : reported.AsSpan();
+        return !r.Equals(pinned, StringComparison.OrdinalIgnoreCase);
+    }
+}

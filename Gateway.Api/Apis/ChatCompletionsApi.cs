@@ -1,0 +1,222 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Switchboard.Contracts.Outcomes;
+using Switchboard.Gateway.Accounting;
+using Switchboard.Gateway.Configuration;
+using Switchboard.Gateway.Keys;
+using Switchboard.Gateway.Routing;
+using Switchboard.Gateway.Streaming;
+
+namespace Switchboard.Gateway.Apis;
+
+/// <summary>The OpenAI-compatible surface: <c>POST /v1/chat/completions</c> and <c>GET /v1/models</c>.</summary>
+internal static class ChatCompletionsApi
+{
+    public static RouteGroupBuilder MapChatCompletionsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/v1");
+        api.MapPost("/chat/completions", CreateChatCompletion);
+        api.MapGet("/models", ListModels);
+        return api;
+    }
+
+    /// <summary>Services of the hot path, bound once per request.</summary>
+    internal readonly struct GatewayServices(
+        IRoutingStore routing,
+        AttemptPipeline pipeline,
+        OutcomeRecorder recorder,
+        IOptions<GatewayOptions> options,
+        TimeProvider timeProvider)
+    {
+        public IRoutingStore Routing { get; } = routing;
+        public AttemptPipeline Pipeline { get; } = pipeline;
+        public OutcomeRecorder Recorder { get; } = recorder;
+        public GatewayOptions Options { get; } = options.Value;
+        public TimeProvider TimeProvider { get; } = timeProvider;
+    }
+
+    /// <summary>request -> key -> route -> attempts -> relay -> account.</summary>
+    public static async Task CreateChatCompletion(HttpContext context, [AsParameters] GatewayServices services)
+    {
+        var received = services.TimeProvider.GetTimestamp();
+        var requestId = RequestId(context);
+        var config = services.Routing.Current;
+
+        if (!KeyAuthentication.TryAuthenticate(context.Request, config.Keys, out var key))
+        {
+            await OpenAIError.WriteAsync(context, 401, "Invalid or missing gateway key. Send it as 'Authorization: Bearer <key>' or 'api-key: <key>'.", code: "invalid_api_key").ConfigureAwait(false);
+            return;
+        }
+
+        using var reader = new ChatRequestReader();
+        if (await reader.ReadAsync(context, services.Options.MaxRequestBodyBytes).ConfigureAwait(false) is { } problem)
+        {
+            await OpenAIError.WriteAsync(context, problem.Status, problem.Message, param: problem.Param, code: problem.Code).ConfigureAwait(false);
+            return;
+        }
+        var request = reader.Request!;
+
+        var task = context.Request.Headers["x-switchboard-task"].ToString();
+        var routeName = request.Model;
+        if (task.Length > 0 && config.Document.Tasks.TryGetValue(task, out var taskConfig))
+        {
+            routeName = taskConfig.Route;
+        }
+        if (key is not null && (!key.Allows(request.Model) || (routeName != request.Model && !key.Allows(routeName))))
+        {
+            await OpenAIError.WriteAsync(context, 403, $"The gateway key '{key.Name}' may not use the model '{request.Model}'.", param: "model", code: "model_not_allowed").ConfigureAwait(false);
+            return;
+        }
+        var route = config.Resolve(routeName);
+        if (route is null)
+        {
+            await OpenAIError.WriteAsync(context, 404, $"The model '{request.Model}' does not exist. GET /v1/models lists the routes and provider/model names this gateway serves.", param: "model", code: "model_not_found").ConfigureAwait(false);
+            return;
+        }
+
+        using var state = new RequestState(requestId, request, route, config, services.TimeProvider, received, context.RequestAborted)
+        {
+            KeyName = key?.Name,
+            Task = task.Length > 0 ? task : null,
+        };
+        await services.Pipeline.RunAsync(state).ConfigureAwait(false);
+
+        long? firstByte = null;
+        int status;
+        if (state.Winner is { } winner)
+        {
+            SetGatewayHeaders(context, state, winner);
+            firstByte = services.TimeProvider.GetTimestamp();
+            status = 200;
+            if (winner.Completion is { } completion)
+            {
+                winner.Succeed();
+                var cost = services.Recorder.CostOf(state, winner);
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/json";
+                context.Response.ContentLength = completion.Body.Length;
+                context.Response.Headers["x-switchboard-cost-usd"] = cost.ToString(CultureInfo.InvariantCulture);
+                await context.Response.Body.WriteAsync(completion.Body, context.RequestAborted).ConfigureAwait(false);
+            }
+            else
+            {
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "text/event-stream";
+                context.Response.Headers.CacheControl = "no-cache";
+                context.Response.Headers["X-Accel-Buffering"] = "no";
+                context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+                await StreamRelay.RelayAsync(winner, context, state.Token).ConfigureAwait(false);
+            }
+            services.Pipeline.Report(winner);
+        }
+        else if (state.ClientGone)
+        {
+            status = 499;
+        }
+        else
+        {
+            status = await WriteFailureAsync(context, state).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await context.Response.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client left; accounting still runs.
+        }
+        await services.Recorder.RecordAsync(state, context.RequestAborted.IsCancellationRequested && state.Winner?.Outcome == AttemptOutcome.Cancelled ? 499 : status, firstByte).ConfigureAwait(false);
+    }
+
+    private static async Task<int> WriteFailureAsync(HttpContext context, RequestState state)
+    {
+        var last = state.Attempts.Count > 0 ? state.Attempts[^1] : null;
+        if (last is not null)
+        {
+            SetGatewayHeaders(context, state, state.FinalError ?? last);
+        }
+        if (state.FinalError is { } final)
+        {
+            // A request the provider refused as invalid: the client's error, relayed as it is, never retried.
+            var status = final.Status is >= 400 and < 500 ? final.Status : 400;
+            var upstream = final.UpstreamError;
+            var type = upstream?.Type is { } t && !t.Contains("context_length", StringComparison.Ordinal) ? t : OpenAIError.TypeFor(status);
+            var code = upstream?.Type is { } c && c.Contains("context_length", StringComparison.Ordinal) ? "context_length_exceeded" : null;
+            await OpenAIError.WriteAsync(context, status, upstream?.Message ?? final.ErrorMessage ?? "The provider refused the request.", type, code: code).ConfigureAwait(false);
+            return status;
+        }
+        var allTimedOut = state.Attempts.Count > 0 && state.Attempts.TrueForAll(a => a.Error == ErrorClass.Timeout);
+        var reasons = string.Join("; ", state.Attempts.ConvertAll(a => $"#{a.Number} {a.Target.Provider.Name}/{a.Target.Model}: {a.ErrorMessage ?? a.Error?.ToString() ?? "failed"}"));
+        if (allTimedOut)
+        {
+            await OpenAIError.WriteAsync(context, 504, $"Every target timed out ({state.Attempts.Count} attempts): {reasons}", "timeout_error", code: "upstream_timeout").ConfigureAwait(false);
+            return 504;
+        }
+        var message = state.Attempts.Count == 0
+            ? "No attempt could be started for this route."
+            : $"Every target failed ({state.Attempts.Count} attempts): {reasons}";
+        await OpenAIError.WriteAsync(context, 502, message, "upstream_error", code: "all_targets_failed").ConfigureAwait(false);
+        return 502;
+    }
+
+    private static void SetGatewayHeaders(HttpContext context, RequestState state, Attempt attempt)
+    {
+        var headers = context.Response.Headers;
+        headers["x-switchboard-provider"] = attempt.Target.Provider.Name;
+        headers["x-switchboard-model"] = attempt.Target.Model;
+        headers["x-switchboard-attempts"] = state.Attempts.Count.ToString(CultureInfo.InvariantCulture);
+        headers["x-switchboard-hedged"] = state.Hedged ? "true" : "false";
+        var warnings = state.Warnings.Items;
+        if (warnings.Count > 0)
+        {
+            headers["x-switchboard-warning"] = warnings.Count == 1 ? new StringValues(warnings[0]) : new StringValues([.. warnings]);
+        }
+    }
+
+    private static string RequestId(HttpContext context)
+    {
+        var given = context.Request.Headers["x-request-id"];
+        var id = given.Count > 0 && given[0] is { Length: > 0 and <= 200 } g ? g : "req_" + Guid.NewGuid().ToString("N");
+        context.Response.Headers["x-request-id"] = id;
+        return id;
+    }
+
+    public static async Task ListModels(HttpContext context, IRoutingStore routing)
+    {
+        RequestId(context);
+        var config = routing.Current;
+        if (!KeyAuthentication.TryAuthenticate(context.Request, config.Keys, out var key))
+        {
+            await OpenAIError.WriteAsync(context, 401, "Invalid or missing gateway key.", code: "invalid_api_key").ConfigureAwait(false);
+            return;
+        }
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(1024);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("object", "list");
+            writer.WriteStartArray("data");
+            foreach (var name in config.ModelNames)
+            {
+                if (key is not null && !key.Allows(name))
+                {
+                    continue;
+                }
+                writer.WriteStartObject();
+                writer.WriteString("id", name);
+                writer.WriteString("object", "model");
+                writer.WriteNumber("created", 0);
+                writer.WriteString("owned_by", name.Contains('/', StringComparison.Ordinal) ? name[..name.IndexOf('/', StringComparison.Ordinal)] : "switchboard");
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = buffer.WrittenCount;
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+    }
+}

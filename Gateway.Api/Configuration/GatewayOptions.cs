@@ -1,0 +1,34 @@
+namespace Switchboard.Gateway.Configuration;
+
+/// <summary>Process-level settings of the gateway (section <c>Switchboard:Gateway</c>), not part of the routing document.</summary>
+internal sealed class GatewayOptions
+{
+    public const string Section = "Switchboard:Gateway";
+
+    /// <summary>Largest request body accepted; larger is 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Outcome events buffered in memory before new ones are dropped (and counted).</summary>
+    public int OutcomeBufferCapacity { get; set; } = 20_000;
+
+    /// <summary>Events per XADD batch.</summary>
+    public int OutcomeBatchSize { get; set; } = 256;
+
+    /// <summary>Base delay of the exponential backoff before retrying a target that already failed.</summary>
+    public int RetryBaseDelayMs { get; set; } = 250;
+
+    /// <summary>Longest wait before a retry, Retry-After included.</summary>
+    public int RetryMaxDelayMs { get; set; } = 5_000;
+
+    /// <summary>Consecutive failures that open a deployment's passive circuit.</summary>
+    public int CircuitFailureThreshold { get; set; } = 5;
+
+    /// <summary>How long an opened passive circuit stays open before a trial request.</summary>
+    public int CircuitBreakMs { get; set; } = 30_000;
+
+    /// <summary>Debounce of routing file changes (editors write in several steps).</summary>
+    public int ReloadDebounceMs { get; set; } = 200;
+
+    /// <summary>Id of this gateway process on outcome events.</summary>
+    public string? InstanceId { get; set; }
+}

@@ -1,0 +1,33 @@
+namespace Switchboard.Gateway.Keys;
+
+/// <summary>Reads the gateway key from <c>Authorization: Bearer</c> or <c>api-key</c> and checks it.</summary>
+internal static class KeyAuthentication
+{
+    /// <summary>True when the request may proceed; <paramref name="key"/> is null when no key is required.</summary>
+    public static bool TryAuthenticate(HttpRequest request, KeyTable keys, out GatewayKey? key)
+    {
+        key = null;
+        if (!keys.Required)
+        {
+            return true;
+        }
+        var presented = Presented(request);
+        key = keys.Find(presented);
+        return key is not null;
+    }
+
+    private static ReadOnlySpan<char> Presented(HttpRequest request)
+    {
+        var auth = request.Headers.Authorization;
+        if (auth.Count > 0 && auth[0] is { } a)
+        {
+            var span = a.AsSpan().Trim();
+            if (span.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                return span[7..].Trim();
+            }
+        }
+        var apiKey = request.Headers["api-key"];
+        return apiKey.Count > 0 && apiKey[0] is { } k ? k.AsSpan().Trim() : default;
+    }
+}

@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using Switchboard.Contracts.Routing;
+using Switchboard.Gateway.Configuration;
+
+namespace Switchboard.Gateway.Keys;
+
+/// <summary>A gateway key as the hot path knows it: a name, a salted hash and its limits. Never the key.</summary>
+internal sealed record GatewayKey(string Name, GatewayKeyHash Hash, GatewayKeyConfig Config)
+{
+    /// <summary>True when the key may use the model name the client sent (route name or provider/model).</summary>
+    public bool Allows(string model)
+    {
+        var patterns = Config.Models;
+        if (patterns is null)
+        {
+            return true;
+        }
+        foreach (var p in patterns)
+        {
+            if (p == "*" || string.Equals(p, model, StringComparison.Ordinal))
+            {
+                return true;
+            }
+            if (p.EndsWith("/*", StringComparison.Ordinal) && model.StartsWith(p.AsSpan(0, p.Length - 1), StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}
+
+/// <summary>
+/// Gateway keys of one routing document, hashed at load. A presented key is found by a fast, non-secret hash
+/// of it (a cache of earlier successful lookups) and confirmed with a constant-time compare of its salted
+/// SHA-256; a cache miss tries every key.
+/// </summary>
+internal sealed class KeyTable
+{
+    private readonly GatewayKey[] _keys;
+    private readonly ConcurrentDictionary<int, GatewayKey> _cache = new();
+
+    private KeyTable(GatewayKey[] keys, bool required)
+    {
+        _keys = keys;
+        Required = required;
+    }
+
+    public static KeyTable None { get; } = new([], required: false);
+
+    /// <summary>False when the document has no <c>keys</c>: no key is required.</summary>
+    public bool Required { get; }
+
+    public int Count => _keys.Length;
+
+    public static KeyTable Build(IReadOnlyList<GatewayKeyConfig>? configs, CredentialResolver resolver, List<string> warnings)
+    {
+        if (configs is null)
+        {
+            return None;
+        }
+        var keys = new List<GatewayKey>(configs.Count);
+        for (var i = 0; i < configs.Count; i++)
+        {
+            var c = configs[i];
+            if (c.KeyHash is { } stored)
+            {
+                if (GatewayKeyHash.TryParse(stored, out var parsed))
+                {
+                    keys.Add(new(c.Name, parsed!, c));
+                }
+                continue;
+            }
+            var plain = resolver.Resolve(c.Key);
+            if (plain is null)
+            {
+                warnings.Add($"keys[{i}].key: '{c.Key}' is not set; the key '{c.Name}' is disabled");
+                continue;
+            }
+            keys.Add(new(c.Name, GatewayKeyHash.FromKey(plain), c));
+        }
+        return new([.. keys], required: true);
+    }
+
+    public GatewayKey? Find(ReadOnlySpan<char> presented)
+    {
+        if (presented.IsEmpty)
+        {
+            return null;
+        }
+        var fast = string.GetHashCode(presented, StringComparison.Ordinal);
+        if (_cache.TryGetValue(fast, out var cached) && cached.Hash.Matches(presented))
+        {
+            return cached;
+        }
+        foreach (var key in _keys)
+        {
+            if (key.Hash.Matches(presented))
+            {
+                _cache[fast] = key;
+                return key;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using Switchboard.Contracts.Outcomes;
+using Switchboard.Contracts.Redis;
+using Switchboard.Gateway.Configuration;
+
+namespace Switchboard.Gateway.Outcomes;
+
+/// <summary>
+/// Drains the outcome buffer in batches: XADD to <see cref="RedisKeys.OutcomesStream"/> when Redis is configured
+/// (a failed batch is kept and retried while new events wait in the bounded buffer), otherwise a log line per
+/// event (OTLP carries logs and metrics).
+/// </summary>
+internal sealed partial class OutcomeWriter(
+    OutcomeChannel channel,
+    IServiceProvider services,
+    RedisPresence redis,
+    IOptions<GatewayOptions> options,
+    GatewayMetrics metrics,
+    TimeProvider timeProvider,
+    ILogger<OutcomeWriter> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batchSize = Math.Max(1, options.Value.OutcomeBatchSize);
+        var batch = new List<OutcomeEvent>(batchSize);
+        IDatabase? db = null;
+        var failures = 0;
+        try
+        {
+            while (await channel.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+            {
+                while (batch.Count < batchSize && channel.Reader.TryRead(out var e))
+                {
+                    batch.Add(e);
+                }
+                if (!redis.Configured)
+                {
+                    foreach (var e in batch)
+                    {
+                        LogOutcome(e.RequestId, e.Attempt, e.Provider, e.Model, e.Outcome, e.Status, e.LatencyMs, e.InputTokens, e.OutputTokens, e.CostUsd);
+                    }
+                    batch.Clear();
+                    continue;
+                }
+                try
+                {
+                    db ??= (await Task.Run(() => services.GetRequiredService<IConnectionMultiplexer>(), stoppingToken).ConfigureAwait(false)).GetDatabase();
+                    await WriteBatchAsync(db, batch).ConfigureAwait(false);
+                    metrics.Written(batch.Count);
+                    batch.Clear();
+                    failures = 0;
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+                {
+                    failures++;
+                    if (failures == 1)
+                    {
+                        LogRedisDown(ex.Message, batch.Count);
+                    }
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * (1 << Math.Min(failures, 6))));
+                    await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static Task WriteBatchAsync(IDatabase db, List<OutcomeEvent> batch)
+    {
+        var tasks = new Task[batch.Count];
+        var redisBatch = db.CreateBatch();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var json = JsonSerializer.SerializeToUtf8Bytes(batch[i], ContractJson.Default.OutcomeEvent);
+            tasks[i] = redisBatch.StreamAddAsync(RedisKeys.OutcomesStream, RedisKeys.OutcomeField, json);
+        }
+        redisBatch.Execute();
+        return Task.WhenAll(tasks);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Outcome {RequestId}#{Attempt} {Provider}/{Model}: {Outcome} status {Status} in {LatencyMs:F1} ms, {InputTokens}+{OutputTokens} tokens, {CostUsd} USD")]
+    private partial void LogOutcome(string requestId, int attempt, string provider, string model, AttemptOutcome outcome, int status, double latencyMs, int inputTokens, int outputTokens, decimal costUsd);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot write outcome events to Redis ({Reason}); {Count} events held, newer ones buffered (bounded) until it returns")]
+    private partial void LogRedisDown(string reason, int count);
+}
+
+/// <summary>Whether a Redis connection string is configured (decided once at start-up).</summary>
+internal sealed record RedisPresence(bool Configured);

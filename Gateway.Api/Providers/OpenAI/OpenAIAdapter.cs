@@ -1,0 +1,200 @@
+using System.Buffers;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Switchboard.Contracts.Routing;
+
+namespace Switchboard.Gateway.Providers.OpenAI;
+
+/// <summary>
+/// The <c>openai</c> provider type (OpenAI, DeepSeek, Qwen, Mistral, Groq, vLLM, Ollama...): the client's bytes
+/// go through untouched except <c>model</c> (the pinned target) and, for streams, <c>stream_options.include_usage</c>
+/// (so usage is always known); Anthropic-only fields are dropped with a warning. Answers are relayed as they are.
+/// </summary>
+public sealed class OpenAIAdapter(TimeProvider timeProvider) : IProviderAdapter
+{
+    private const int MaxBodyBytes = 32 * 1024 * 1024;
+
+    /// <summary>Fields only other providers understand: dropped, with a warning.</summary>
+    private static readonly string[] Dropped = ["thinking", "top_k"];
+
+    /// <inheritdoc />
+    public string Type => ProviderTypes.OpenAI;
+
+    /// <inheritdoc />
+    public HttpRequestMessage CreateRequest(AttemptContext attempt)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        var endpoint = attempt.Provider;
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUrl.OriginalString.TrimEnd('/') + "/chat/completions"))
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
+            Content = new SplicedJsonContent(RewriteBody(attempt)),
+        };
+        if (endpoint.ApiKey is { } key)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        }
+        if (endpoint.Headers is { } headers)
+        {
+            foreach (var (name, value) in headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+        if (attempt.Stream)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", "text/event-stream");
+        }
+        return request;
+    }
+
+    /// <summary>
+    /// The client's top-level properties copied byte for byte, except <c>model</c> (replaced), dropped fields,
+    /// and <c>stream_options</c> (made to ask for usage when streaming).
+    /// </summary>
+    internal static List<ReadOnlyMemory<byte>> RewriteBody(AttemptContext attempt)
+    {
+        var body = attempt.Request.Body;
+        var pieces = new List<ReadOnlyMemory<byte>>(24) { "{"u8.ToArray() };
+        var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        reader.Read(); // StartObject (validated on arrival)
+        var first = true;
+        var sawStreamOptions = false;
+        var sawModel = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var nameStart = (int)reader.TokenStartIndex;
+            var isModel = reader.ValueTextEquals("model"u8);
+            var isStreamOptions = reader.ValueTextEquals("stream_options"u8);
+            string? dropped = null;
+            foreach (var d in Dropped)
+            {
+                if (reader.ValueTextEquals(d))
+                {
+                    dropped = d;
+                }
+            }
+            reader.Read();
+            var valueStart = (int)reader.TokenStartIndex;
+            reader.Skip();
+            var end = (int)reader.BytesConsumed;
+            if (dropped is not null)
+            {
+                attempt.Warnings.Add($"{attempt.Provider.Name}: dropped '{dropped}'");
+                continue;
+            }
+            if (!first)
+            {
+                pieces.Add(Comma);
+            }
+            first = false;
+            if (isModel)
+            {
+                sawModel = true;
+                pieces.Add(body[nameStart..valueStart]);
+                pieces.Add(JsonString(attempt.Model));
+            }
+            else if (isStreamOptions && attempt.Stream)
+            {
+                sawStreamOptions = true;
+                pieces.Add(StreamOptions(attempt.Request.Root.GetProperty("stream_options")));
+            }
+            else
+            {
+                pieces.Add(body[nameStart..end]);
+            }
+        }
+        if (!sawModel)
+        {
+            pieces.Add(first ? "\"model\":"u8.ToArray() : ",\"model\":"u8.ToArray());
+            pieces.Add(JsonString(attempt.Model));
+            first = false;
+        }
+        if (attempt.Stream && !sawStreamOptions)
+        {
+            pieces.Add(first ? "\"stream_options\":{\"include_usage\":true}"u8.ToArray() : ",\"stream_options\":{\"include_usage\":true}"u8.ToArray());
+        }
+        pieces.Add(Close);
+        return pieces;
+    }
+
+    private static readonly ReadOnlyMemory<byte> Comma = ","u8.ToArray();
+    private static readonly ReadOnlyMemory<byte> Close = "}"u8.ToArray();
+
+    private static byte[] JsonString(string value)
+    {
+        var buffer = new ArrayBufferWriter<byte>(value.Length + 8);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStringValue(value);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static byte[] StreamOptions(JsonElement existing)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartObject("stream_options");
+            writer.WriteBoolean("include_usage", true);
+            if (existing.ValueKind == JsonValueKind.Object)
+            {
+                foreach (var p in existing.EnumerateObject())
+                {
+                    if (!p.NameEquals("include_usage"u8))
+                    {
+                        p.WriteTo(writer);
+                    }
+                }
+            }
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        // Strip the wrapper object: the result is the `"stream_options":{...}` property.
+        return buffer.WrittenSpan[1..^1].ToArray();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<TranslatedCompletion> ReadCompletionAsync(HttpResponseMessage response, AttemptContext attempt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var body = await UpstreamHttp.ReadBodyAsync(response, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        var scan = OpenAIJsonScanner.ScanCompletion(body);
+        return new TranslatedCompletion(body, scan.Usage, scan.Model, scan.FinishReason);
+    }
+
+    /// <inheritdoc />
+    public IStreamTranslator CreateStreamTranslator(AttemptContext attempt)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        return new OpenAIStreamTranslator(attempt.Request.IncludeUsage);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<UpstreamError> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var status = (int)response.StatusCode;
+        var retryAfter = UpstreamHttp.RetryAfter(response, timeProvider);
+        byte[] body;
+        try
+        {
+            body = await UpstreamHttp.ReadBodyAsync(response, 64 * 1024, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UpstreamProtocolException)
+        {
+            body = [];
+        }
+        var (type, message, code) = OpenAIJsonScanner.ScanError(body);
+        message ??= body.Length > 0 && body.Length < 512 && body[0] != (byte)'{' ? Encoding.UTF8.GetString(body) : response.ReasonPhrase ?? $"HTTP {status}";
+        if (code is not null && (type is null || code.Contains("context_length", StringComparison.Ordinal)))
+        {
+            type = code;
+        }
+        return new UpstreamError(status, type, message, retryAfter);
+    }
+}
