@@ -204,6 +204,10 @@ public static partial class RoutingDocumentValidator
                 {
                     errors.Add(new($"{at}.key", "give exactly one of key or keyHash"));
                 }
+                if (!string.IsNullOrEmpty(k.KeyHash) && !IsKeyHash(k.KeyHash))
+                {
+                    errors.Add(new($"{at}.keyHash", "expected sha256:<salt-base64>:<hash-base64> (hash = SHA-256 of salt followed by the UTF-8 key)"));
+                }
                 CheckPositive(errors, $"{at}.requestsPerMinute", k.RequestsPerMinute);
                 CheckPositive(errors, $"{at}.tokensPerMinute", k.TokensPerMinute);
                 if (k.BudgetUsd is < 0)
@@ -240,6 +244,20 @@ public static partial class RoutingDocumentValidator
 
     [GeneratedRegex(@"[-_@:](\d{4}-\d{2}-\d{2}|\d{8}|\d{4}|\d{3}|v\d+(\.\d+)*)$", RegexOptions.CultureInvariant)]
     private static partial Regex PinnedSuffix();
+
+    /// <summary>True when <paramref name="text"/> has the stored gateway key form <c>sha256:&lt;salt-b64&gt;:&lt;hash-b64&gt;</c>.</summary>
+    public static bool IsKeyHash(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parts = text.Split(':');
+        if (parts.Length != 3 || parts[0] != "sha256")
+        {
+            return false;
+        }
+        Span<byte> buffer = stackalloc byte[64];
+        return Convert.TryFromBase64String(parts[1], buffer, out var saltLength) && saltLength > 0
+            && Convert.TryFromBase64String(parts[2], buffer, out var hashLength) && hashLength == 32;
+    }
 
     private static void CheckPositive(List<RoutingError> errors, string field, int? value)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Switchboard.Contracts.Outcomes;
 using Switchboard.Gateway.Configuration;
+using Switchboard.Gateway.Keys;
 using Switchboard.Gateway.Outcomes;
 using Switchboard.Gateway.Providers;
 using Switchboard.Gateway.Providers.OpenAI;
@@ -13,7 +14,7 @@ namespace Switchboard.Gateway.Accounting;
 /// counted with o200k_base when it gave none), cost from the price table, latency, TTFT, drift. Runs after the
 /// response is complete, so the client never waits for it.
 /// </summary>
-internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, TimeProvider timeProvider, IOptions<GatewayOptions> options)
+internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, KeyLimiter limiter, TimeProvider timeProvider, IOptions<GatewayOptions> options)
 {
     private readonly string _gateway = options.Value.InstanceId ?? Environment.MachineName + ":" + Environment.ProcessId;
 
@@ -43,6 +44,8 @@ internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, 
         await AttemptPipeline.WhenAllQuietly(state.Attempts).ConfigureAwait(false);
         var clientLatency = timeProvider.GetElapsedTime(state.ReceivedTimestamp).TotalMilliseconds;
         double? clientTtft = clientFirstByteTimestamp is { } f ? timeProvider.GetElapsedTime(state.ReceivedTimestamp, f).TotalMilliseconds : null;
+        long totalTokens = 0;
+        var totalCost = 0m;
         foreach (var a in state.Attempts)
         {
             if (a.Outcome == AttemptOutcome.Failure && a.Error is null && a.Run.IsCompletedSuccessfully && a.Run.Result)
@@ -53,6 +56,9 @@ internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, 
             }
             var (usage, estimated) = UsageOf(state, a);
             var reported = a.Completion?.ReportedModel ?? a.Translator?.ReportedModel;
+            var cost = state.Config.Prices.Cost(a.Target.Model, usage);
+            totalTokens += usage.Input + usage.Output;
+            totalCost += cost;
             sink.Publish(new OutcomeEvent
             {
                 RequestId = state.RequestId,
@@ -81,7 +87,7 @@ internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, 
                 CacheWriteTokens = usage.CacheWrite,
                 ReasoningTokens = usage.Reasoning,
                 TokensEstimated = estimated,
-                CostUsd = state.Config.Prices.Cost(a.Target.Model, usage),
+                CostUsd = cost,
                 ClientStatus = clientStatus,
                 ClientLatencyMs = clientLatency,
                 ClientTtftMs = clientTtft,
@@ -89,6 +95,10 @@ internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, 
                 Hedged = state.Hedged,
                 Gateway = _gateway,
             });
+        }
+        if (state.KeyName is { } keyName)
+        {
+            limiter.Record(keyName, totalTokens, totalCost);
         }
     }
 

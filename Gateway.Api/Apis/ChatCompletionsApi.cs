@@ -27,12 +27,14 @@ internal static class ChatCompletionsApi
         IRoutingStore routing,
         AttemptPipeline pipeline,
         OutcomeRecorder recorder,
+        KeyLimiter limiter,
         IOptions<GatewayOptions> options,
         TimeProvider timeProvider)
     {
         public IRoutingStore Routing { get; } = routing;
         public AttemptPipeline Pipeline { get; } = pipeline;
         public OutcomeRecorder Recorder { get; } = recorder;
+        public KeyLimiter Limiter { get; } = limiter;
         public GatewayOptions Options { get; } = options.Value;
         public TimeProvider TimeProvider { get; } = timeProvider;
     }
@@ -67,6 +69,12 @@ internal static class ChatCompletionsApi
         if (key is not null && (!key.Allows(request.Model) || (routeName != request.Model && !key.Allows(routeName))))
         {
             await OpenAIError.WriteAsync(context, 403, $"The gateway key '{key.Name}' may not use the model '{request.Model}'.", param: "model", code: "model_not_allowed").ConfigureAwait(false);
+            return;
+        }
+        if (key is not null && services.Limiter.TryAdmit(key) is { } refused)
+        {
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(refused.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            await OpenAIError.WriteAsync(context, 429, refused.Reason, "rate_limit_error", code: "rate_limit_exceeded").ConfigureAwait(false);
             return;
         }
         var route = config.Resolve(routeName);
@@ -145,7 +153,7 @@ internal static class ChatCompletionsApi
             var upstream = final.UpstreamError;
             var type = upstream?.Type is { } t && !t.Contains("context_length", StringComparison.Ordinal) ? t : OpenAIError.TypeFor(status);
             var code = upstream?.Type is { } c && c.Contains("context_length", StringComparison.Ordinal) ? "context_length_exceeded" : null;
-            await OpenAIError.WriteAsync(context, status, upstream?.Message ?? final.ErrorMessage ?? "The provider refused the request.", type, code: code).ConfigureAwait(false);
+            await OpenAIError.WriteAsync(context, status, upstream?.Message ?? final.ErrorMessage ?? "The provider refused the request.", type, final.ErrorParam, code).ConfigureAwait(false);
             return status;
         }
         var allTimedOut = state.Attempts.Count > 0 && state.Attempts.TrueForAll(a => a.Error == ErrorClass.Timeout);

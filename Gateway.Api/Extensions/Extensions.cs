@@ -3,14 +3,17 @@ using Switchboard.Gateway.Accounting;
 using Switchboard.Gateway.Apis;
 using Switchboard.Gateway.Configuration;
 using Switchboard.Gateway.Health;
+using Switchboard.Gateway.Keys;
 using Switchboard.Gateway.Outcomes;
 using Switchboard.Gateway.Providers;
+using Switchboard.Gateway.Providers.Anthropic;
+using Switchboard.Gateway.Providers.Gemini;
 using Switchboard.Gateway.Providers.OpenAI;
 using Switchboard.Gateway.Routing;
 
 namespace Switchboard.Gateway.Extensions;
 
-internal static partial class Extensions
+internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -23,7 +26,8 @@ internal static partial class Extensions
 
         // Provider adapters: one per provider type, stateless and shared.
         services.AddSingleton<IProviderAdapter, OpenAIAdapter>();
-        AddOptionalAdapters(services);
+        services.AddSingleton<IProviderAdapter, AnthropicAdapter>();
+        services.AddSingleton<IProviderAdapter, GeminiAdapter>();
 
         services.AddSingleton<CredentialResolver>();
         services.AddSingleton<ProviderClients>();
@@ -33,6 +37,7 @@ internal static partial class Extensions
         services.AddSingleton<IDeploymentHealth, DeploymentHealthTracker>();
         services.AddSingleton<IRateLimitHeadroom, RateLimitHeadroomTracker>();
         services.AddSingleton<AttemptPipeline>();
+        services.AddSingleton<KeyLimiter>();
 
         services.AddSingleton<TokenEstimator>();
         services.AddSingleton<GatewayMetrics>();
@@ -56,9 +61,6 @@ internal static partial class Extensions
         services.AddExceptionHandler<GatewayExceptionHandler>();
         services.AddProblemDetails();
     }
-
-    /// <summary>Registers the anthropic and gemini adapters when this build has them.</summary>
-    static partial void AddOptionalAdapters(IServiceCollection services);
 
     public static void MapApplicationEndpoints(this WebApplication app)
     {

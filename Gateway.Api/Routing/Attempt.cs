@@ -65,6 +65,7 @@ internal sealed class Attempt : IDisposable
     public bool Retryable { get; private set; } = true;
     public CancelReason CancelReason { get; private set; }
     public bool IsRequestError { get; private set; }
+    public string? ErrorParam { get; private set; }
 
     public TimeSpan? RetryAfter => UpstreamError?.RetryAfter;
 
@@ -160,8 +161,9 @@ internal sealed class Attempt : IDisposable
             SetFailure(ErrorClass.ServerError, ex.Message);
             return false;
         }
-        catch (Exception ex) when (ex.GetType().Name.EndsWith("TranslationException", StringComparison.Ordinal))
+        catch (RequestTranslationException ex)
         {
+            ErrorParam = ex.Param;
             // The adapter could not express the request: the client's fault, not the provider's.
             SetFailure(ErrorClass.ClientError, ex.Message);
             IsRequestError = true;

@@ -166,12 +166,29 @@ public static class GeminiResponseTranslator
         writer.WriteEndObject();
     }
 
-    /// <summary>The prefix of the tool-call ids generated for one response: unique per response, deterministic.</summary>
+    /// <summary>
+    /// The prefix of the tool-call ids generated for one response: unique per response and deterministic. The
+    /// response id may come from the client's x-request-id, so only [A-Za-z0-9_-] is kept (Anthropic's id pattern,
+    /// should the conversation later go to an Anthropic provider).
+    /// </summary>
     public static string ToolCallPrefix(string responseId)
     {
         ArgumentNullException.ThrowIfNull(responseId);
-        var id = responseId.StartsWith("chatcmpl-", StringComparison.Ordinal) ? responseId["chatcmpl-".Length..] : responseId;
-        return $"call_{id}_";
+        var id = responseId.StartsWith("chatcmpl-", StringComparison.Ordinal) ? responseId.AsSpan("chatcmpl-".Length) : responseId.AsSpan();
+        Span<char> kept = stackalloc char[32];
+        var n = 0;
+        foreach (var c in id)
+        {
+            if (n == kept.Length)
+            {
+                break;
+            }
+            if (char.IsAsciiLetterOrDigit(c) || c is '_' or '-')
+            {
+                kept[n++] = c;
+            }
+        }
+        return $"call_{kept[..n]}_";
     }
 
     /// <summary>
