@@ -43,13 +43,18 @@ public readonly record struct TimeWindow(DateTimeOffset From, DateTimeOffset To)
     /// The time-series step for this window: about 60 to 360 points whatever the length, so a 30-day chart
     /// stays as light as a 15-minute one. The service's steps are whole minutes or hours.
     /// </summary>
-    public string Step => Length.TotalMinutes switch
+    public string Step => StepLength.TotalHours >= 1
+        ? $"{StepLength.TotalHours.ToString(CultureInfo.InvariantCulture)}h"
+        : $"{StepLength.TotalMinutes.ToString(CultureInfo.InvariantCulture)}m";
+
+    /// <summary>The length of one time-series step.</summary>
+    public TimeSpan StepLength => Length.TotalMinutes switch
     {
-        <= 60 => "1m",
-        <= 6 * 60 => "5m",
-        <= 24 * 60 => "15m",
-        <= 7 * 24 * 60 => "1h",
-        _ => "6h",
+        <= 60 => TimeSpan.FromMinutes(1),
+        <= 6 * 60 => TimeSpan.FromMinutes(5),
+        <= 24 * 60 => TimeSpan.FromMinutes(15),
+        <= 7 * 24 * 60 => TimeSpan.FromHours(1),
+        _ => TimeSpan.FromHours(6),
     };
 
     /// <summary>from=...&amp;to=... in ISO 8601 (UTC).</summary>
