@@ -3,8 +3,8 @@ namespace Switchboard.Simulator.Profiles;
 /// <summary>Partial TTFT percentiles in a patch: a missing field keeps the profile's value.</summary>
 internal sealed record LatencyPatch
 {
-    public double? P50 { get; init; }
-    public double? P99 { get; init; }
+    public double? P50 { get; set; }
+    public double? P99 { get; set; }
 }
 
 /// <summary>
@@ -13,25 +13,26 @@ internal sealed record LatencyPatch
 /// </summary>
 internal sealed record ProfilePatch
 {
-    public string? Type { get; init; }
-    public LatencyPatch? TtftMs { get; init; }
-    public double? TokensPerSecond { get; init; }
-    public int? OutputTokens { get; init; }
-    public double? FailureRate { get; init; }
-    public int? FailureStatus { get; init; }
-    public bool? Hang { get; init; }
-    public int? RequestsPerMinute { get; init; }
-    public int? TokensPerMinute { get; init; }
-    public double? MidStreamDisconnect { get; init; }
-    public int? DisconnectAfterChunks { get; init; }
-    public double? StreamError { get; init; }
-    public double? Malformed { get; init; }
-    public long? Seed { get; init; }
-    public string? ReportModel { get; init; }
-    public double? Accuracy { get; init; }
-    public bool? Logprobs { get; init; }
-    public string? ApiKey { get; init; }
-    public IReadOnlyList<string>? Models { get; init; }
+    // Settable rather than init-only: the configuration binding generator only assigns settable properties.
+    public string? Type { get; set; }
+    public LatencyPatch? TtftMs { get; set; }
+    public double? TokensPerSecond { get; set; }
+    public int? OutputTokens { get; set; }
+    public double? FailureRate { get; set; }
+    public int? FailureStatus { get; set; }
+    public bool? Hang { get; set; }
+    public int? RequestsPerMinute { get; set; }
+    public int? TokensPerMinute { get; set; }
+    public double? MidStreamDisconnect { get; set; }
+    public int? DisconnectAfterChunks { get; set; }
+    public double? StreamError { get; set; }
+    public double? Malformed { get; set; }
+    public long? Seed { get; set; }
+    public string? ReportModel { get; set; }
+    public double? Accuracy { get; set; }
+    public bool? Logprobs { get; set; }
+    public string? ApiKey { get; set; }
+    public IReadOnlyList<string>? Models { get; set; }
 
     public ProviderProfile ApplyTo(ProviderProfile? existing)
     {

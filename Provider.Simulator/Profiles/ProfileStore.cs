@@ -7,7 +7,7 @@ namespace Switchboard.Simulator.Profiles;
 internal sealed class SimulatorOptions
 {
     public const string Section = "Simulator";
-    public Dictionary<string, ProfilePatch> Providers { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, ProfilePatch> Providers { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>The simulated providers by name. Reads are lock-free; only the control API writes.</summary>
