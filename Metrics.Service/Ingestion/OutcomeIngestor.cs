@@ -172,7 +172,7 @@ internal sealed partial class OutcomeIngestor(
         {
             await db.StreamAddAsync(RedisKeys.OutcomesDeadLetterStream,
             [
-                new NameValueEntry(RedisKeys.OutcomeField, entry.IsNull ? RedisValue.EmptyString : entry[RedisKeys.OutcomeField]),
+                new NameValueEntry(RedisKeys.OutcomeField, entry[RedisKeys.OutcomeField] is { IsNull: false } raw ? raw : RedisValue.EmptyString),
                 new NameValueEntry("reason", reason),
                 new NameValueEntry("consumer", $"{RedisKeys.MetricsConsumerGroup}/{_consumer}"),
                 new NameValueEntry("id", entry.Id),

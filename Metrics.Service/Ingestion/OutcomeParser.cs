@@ -50,7 +50,8 @@ internal static class OutcomeParser
 
     private static string? Validate(OutcomeEvent e)
     {
-        if (e.V != 1)
+        // An absent "v" reads as 0 with the source-generated contract: that is version 1 too.
+        if (e.V > 1)
         {
             return $"unsupported schema version {e.V}";
         }

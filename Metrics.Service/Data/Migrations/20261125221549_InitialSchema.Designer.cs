@@ -9,370 +9,369 @@ using Switchboard.Metrics.Data;
 
 #nullable disable
 
-namespace Switchboard.Metrics.Data.Migrations
+namespace Switchboard.Metrics.Data.Migrations;
+
+[DbContext(typeof(MetricsDbContext))]
+[Migration("20261125221549_InitialSchema")]
+partial class InitialSchema
 {
-    [DbContext(typeof(MetricsDbContext))]
-    [Migration("20261125221549_InitialSchema")]
-    partial class InitialSchema
+    /// <inheritdoc />
+    protected override void BuildTargetModel(ModelBuilder modelBuilder)
     {
-        /// <inheritdoc />
-        protected override void BuildTargetModel(ModelBuilder modelBuilder)
-        {
 #pragma warning disable 612, 618
-            modelBuilder
-                .HasAnnotation("ProductVersion", "10.0.15")
-                .HasAnnotation("Relational:MaxIdentifierLength", 63);
-
-            NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
-
-            modelBuilder.Entity("Switchboard.Metrics.Data.HourRollup", b =>
-                {
-                    b.Property<DateTimeOffset>("Bucket")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("bucket");
-
-                    b.Property<string>("Provider")
-                        .HasColumnType("text")
-                        .HasColumnName("provider");
-
-                    b.Property<string>("Model")
-                        .HasColumnType("text")
-                        .HasColumnName("model");
-
-                    b.Property<string>("Route")
-                        .HasColumnType("text")
-                        .HasColumnName("route");
-
-                    b.Property<string>("KeyName")
-                        .HasColumnType("text")
-                        .HasColumnName("key_name");
-
-                    b.Property<string>("Task")
-                        .HasColumnType("text")
-                        .HasColumnName("task");
-
-                    b.Property<long>("AttemptFailures")
-                        .HasColumnType("bigint")
-                        .HasColumnName("attempt_failures");
-
-                    b.Property<long>("Attempts")
-                        .HasColumnType("bigint")
-                        .HasColumnName("attempts");
-
-                    b.Property<long>("CachedInputTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("cached_input_tokens");
-
-                    b.Property<decimal>("CostUsd")
-                        .HasPrecision(20, 10)
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("cost_usd");
-
-                    b.Property<long>("Errors")
-                        .HasColumnType("bigint")
-                        .HasColumnName("errors");
-
-                    b.Property<decimal>("HedgeCostUsd")
-                        .HasPrecision(20, 10)
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("hedge_cost_usd");
-
-                    b.Property<long>("InputTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("input_tokens");
-
-                    b.PrimitiveCollection<long[]>("LatencyHist")
-                        .HasColumnType("bigint[]")
-                        .HasColumnName("latency_hist");
-
-                    b.Property<long>("OutputTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("output_tokens");
-
-                    b.Property<long>("ReasoningTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("reasoning_tokens");
-
-                    b.Property<long>("Requests")
-                        .HasColumnType("bigint")
-                        .HasColumnName("requests");
-
-                    b.Property<decimal>("RetryCostUsd")
-                        .HasPrecision(20, 10)
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("retry_cost_usd");
-
-                    b.PrimitiveCollection<long[]>("TtftHist")
-                        .HasColumnType("bigint[]")
-                        .HasColumnName("ttft_hist");
-
-                    b.Property<decimal>("UsefulCostUsd")
-                        .HasPrecision(20, 10)
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("useful_cost_usd");
-
-                    b.HasKey("Bucket", "Provider", "Model", "Route", "KeyName", "Task");
-
-                    b.ToTable("rollup_hour", (string)null);
-                });
-
-            modelBuilder.Entity("Switchboard.Metrics.Data.MinuteRollup", b =>
-                {
-                    b.Property<DateTimeOffset>("Bucket")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("bucket");
-
-                    b.Property<string>("Provider")
-                        .HasColumnType("text")
-                        .HasColumnName("provider");
-
-                    b.Property<string>("Model")
-                        .HasColumnType("text")
-                        .HasColumnName("model");
-
-                    b.Property<string>("Route")
-                        .HasColumnType("text")
-                        .HasColumnName("route");
-
-                    b.Property<string>("KeyName")
-                        .HasColumnType("text")
-                        .HasColumnName("key_name");
-
-                    b.Property<string>("Task")
-                        .HasColumnType("text")
-                        .HasColumnName("task");
-
-                    b.Property<long>("AttemptFailures")
-                        .HasColumnType("bigint")
-                        .HasColumnName("attempt_failures");
-
-                    b.Property<long>("Attempts")
-                        .HasColumnType("bigint")
-                        .HasColumnName("attempts");
-
-                    b.Property<long>("CachedInputTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("cached_input_tokens");
-
-                    b.Property<decimal>("CostUsd")
-                        .HasPrecision(20, 10)
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("cost_usd");
-
-                    b.Property<long>("Errors")
-                        .HasColumnType("bigint")
-                        .HasColumnName("errors");
-
-                    b.Property<decimal>("HedgeCostUsd")
-                        .HasPrecision(20, 10)
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("hedge_cost_usd");
-
-                    b.Property<long>("InputTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("input_tokens");
-
-                    b.PrimitiveCollection<long[]>("LatencyHist")
-                        .HasColumnType("bigint[]")
-                        .HasColumnName("latency_hist");
-
-                    b.Property<long>("OutputTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("output_tokens");
-
-                    b.Property<long>("ReasoningTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("reasoning_tokens");
-
-                    b.Property<long>("Requests")
-                        .HasColumnType("bigint")
-                        .HasColumnName("requests");
-
-                    b.Property<decimal>("RetryCostUsd")
-                        .HasPrecision(20, 10)
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("retry_cost_usd");
-
-                    b.PrimitiveCollection<long[]>("TtftHist")
-                        .HasColumnType("bigint[]")
-                        .HasColumnName("ttft_hist");
-
-                    b.Property<decimal>("UsefulCostUsd")
-                        .HasPrecision(20, 10)
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("useful_cost_usd");
-
-                    b.HasKey("Bucket", "Provider", "Model", "Route", "KeyName", "Task");
-
-                    b.ToTable("rollup_minute", (string)null);
-                });
-
-            modelBuilder.Entity("Switchboard.Metrics.Data.RequestLogEntry", b =>
-                {
-                    b.Property<string>("RequestId")
-                        .HasColumnType("text")
-                        .HasColumnName("request_id");
-
-                    b.Property<int>("Attempt")
-                        .HasColumnType("integer")
-                        .HasColumnName("attempt");
-
-                    b.Property<int>("Attempts")
-                        .HasColumnType("integer")
-                        .HasColumnName("attempts");
-
-                    b.Property<int>("CacheWriteTokens")
-                        .HasColumnType("integer")
-                        .HasColumnName("cache_write_tokens");
-
-                    b.Property<int>("CachedInputTokens")
-                        .HasColumnType("integer")
-                        .HasColumnName("cached_input_tokens");
-
-                    b.Property<double>("ClientLatencyMs")
-                        .HasColumnType("double precision")
-                        .HasColumnName("client_latency_ms");
-
-                    b.Property<int>("ClientStatus")
-                        .HasColumnType("integer")
-                        .HasColumnName("client_status");
-
-                    b.Property<double?>("ClientTtftMs")
-                        .HasColumnType("double precision")
-                        .HasColumnName("client_ttft_ms");
-
-                    b.Property<double?>("Confidence")
-                        .HasColumnType("double precision")
-                        .HasColumnName("confidence");
-
-                    b.Property<decimal>("CostUsd")
-                        .HasPrecision(18, 10)
-                        .HasColumnType("numeric(18,10)")
-                        .HasColumnName("cost_usd");
-
-                    b.Property<bool>("Counted")
-                        .HasColumnType("boolean")
-                        .HasColumnName("counted");
-
-                    b.Property<bool>("Drift")
-                        .HasColumnType("boolean")
-                        .HasColumnName("drift");
-
-                    b.Property<string>("ErrorClass")
-                        .HasColumnType("text")
-                        .HasColumnName("error_class");
-
-                    b.Property<string>("ErrorMessage")
-                        .HasColumnType("text")
-                        .HasColumnName("error_message");
-
-                    b.Property<string>("Gateway")
-                        .HasColumnType("text")
-                        .HasColumnName("gateway");
-
-                    b.Property<bool>("Hedged")
-                        .HasColumnType("boolean")
-                        .HasColumnName("hedged");
-
-                    b.Property<DateTimeOffset>("IngestedAt")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("ingested_at")
-                        .HasDefaultValueSql("now()");
-
-                    b.Property<int>("InputTokens")
-                        .HasColumnType("integer")
-                        .HasColumnName("input_tokens");
-
-                    b.Property<string>("KeyName")
-                        .HasColumnType("text")
-                        .HasColumnName("key_name");
-
-                    b.Property<string>("Kind")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("kind");
-
-                    b.Property<double>("LatencyMs")
-                        .HasColumnType("double precision")
-                        .HasColumnName("latency_ms");
-
-                    b.Property<string>("Model")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("model");
-
-                    b.Property<string>("ModelReported")
-                        .HasColumnType("text")
-                        .HasColumnName("model_reported");
-
-                    b.Property<string>("Outcome")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("outcome");
-
-                    b.Property<int>("OutputTokens")
-                        .HasColumnType("integer")
-                        .HasColumnName("output_tokens");
-
-                    b.Property<string>("Provider")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("provider");
-
-                    b.Property<string>("ProviderType")
-                        .HasColumnType("text")
-                        .HasColumnName("provider_type");
-
-                    b.Property<int>("ReasoningTokens")
-                        .HasColumnType("integer")
-                        .HasColumnName("reasoning_tokens");
-
-                    b.Property<string>("Route")
-                        .IsRequired()
-                        .HasColumnType("text")
-                        .HasColumnName("route");
-
-                    b.Property<DateTimeOffset>("StartedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("started_at");
-
-                    b.Property<int>("Status")
-                        .HasColumnType("integer")
-                        .HasColumnName("status");
-
-                    b.Property<bool>("Stream")
-                        .HasColumnType("boolean")
-                        .HasColumnName("stream");
-
-                    b.Property<string>("Task")
-                        .HasColumnType("text")
-                        .HasColumnName("task");
-
-                    b.Property<int?>("Tier")
-                        .HasColumnType("integer")
-                        .HasColumnName("tier");
-
-                    b.Property<bool>("TokensEstimated")
-                        .HasColumnType("boolean")
-                        .HasColumnName("tokens_estimated");
-
-                    b.Property<double?>("TtftMs")
-                        .HasColumnType("double precision")
-                        .HasColumnName("ttft_ms");
-
-                    b.Property<bool>("Winner")
-                        .HasColumnType("boolean")
-                        .HasColumnName("winner");
-
-                    b.HasKey("RequestId", "Attempt");
-
-                    b.HasIndex("StartedAt")
-                        .HasDatabaseName("ix_request_log_started_at");
-
-                    b.ToTable("request_log", (string)null);
-                });
+        modelBuilder
+            .HasAnnotation("ProductVersion", "10.0.15")
+            .HasAnnotation("Relational:MaxIdentifierLength", 63);
+
+        NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+        modelBuilder.Entity("Switchboard.Metrics.Data.HourRollup", b =>
+            {
+                b.Property<DateTimeOffset>("Bucket")
+                    .HasColumnType("timestamp with time zone")
+                    .HasColumnName("bucket");
+
+                b.Property<string>("Provider")
+                    .HasColumnType("text")
+                    .HasColumnName("provider");
+
+                b.Property<string>("Model")
+                    .HasColumnType("text")
+                    .HasColumnName("model");
+
+                b.Property<string>("Route")
+                    .HasColumnType("text")
+                    .HasColumnName("route");
+
+                b.Property<string>("KeyName")
+                    .HasColumnType("text")
+                    .HasColumnName("key_name");
+
+                b.Property<string>("Task")
+                    .HasColumnType("text")
+                    .HasColumnName("task");
+
+                b.Property<long>("AttemptFailures")
+                    .HasColumnType("bigint")
+                    .HasColumnName("attempt_failures");
+
+                b.Property<long>("Attempts")
+                    .HasColumnType("bigint")
+                    .HasColumnName("attempts");
+
+                b.Property<long>("CachedInputTokens")
+                    .HasColumnType("bigint")
+                    .HasColumnName("cached_input_tokens");
+
+                b.Property<decimal>("CostUsd")
+                    .HasPrecision(20, 10)
+                    .HasColumnType("numeric(20,10)")
+                    .HasColumnName("cost_usd");
+
+                b.Property<long>("Errors")
+                    .HasColumnType("bigint")
+                    .HasColumnName("errors");
+
+                b.Property<decimal>("HedgeCostUsd")
+                    .HasPrecision(20, 10)
+                    .HasColumnType("numeric(20,10)")
+                    .HasColumnName("hedge_cost_usd");
+
+                b.Property<long>("InputTokens")
+                    .HasColumnType("bigint")
+                    .HasColumnName("input_tokens");
+
+                b.PrimitiveCollection<long[]>("LatencyHist")
+                    .HasColumnType("bigint[]")
+                    .HasColumnName("latency_hist");
+
+                b.Property<long>("OutputTokens")
+                    .HasColumnType("bigint")
+                    .HasColumnName("output_tokens");
+
+                b.Property<long>("ReasoningTokens")
+                    .HasColumnType("bigint")
+                    .HasColumnName("reasoning_tokens");
+
+                b.Property<long>("Requests")
+                    .HasColumnType("bigint")
+                    .HasColumnName("requests");
+
+                b.Property<decimal>("RetryCostUsd")
+                    .HasPrecision(20, 10)
+                    .HasColumnType("numeric(20,10)")
+                    .HasColumnName("retry_cost_usd");
+
+                b.PrimitiveCollection<long[]>("TtftHist")
+                    .HasColumnType("bigint[]")
+                    .HasColumnName("ttft_hist");
+
+                b.Property<decimal>("UsefulCostUsd")
+                    .HasPrecision(20, 10)
+                    .HasColumnType("numeric(20,10)")
+                    .HasColumnName("useful_cost_usd");
+
+                b.HasKey("Bucket", "Provider", "Model", "Route", "KeyName", "Task");
+
+                b.ToTable("rollup_hour", (string)null);
+            });
+
+        modelBuilder.Entity("Switchboard.Metrics.Data.MinuteRollup", b =>
+            {
+                b.Property<DateTimeOffset>("Bucket")
+                    .HasColumnType("timestamp with time zone")
+                    .HasColumnName("bucket");
+
+                b.Property<string>("Provider")
+                    .HasColumnType("text")
+                    .HasColumnName("provider");
+
+                b.Property<string>("Model")
+                    .HasColumnType("text")
+                    .HasColumnName("model");
+
+                b.Property<string>("Route")
+                    .HasColumnType("text")
+                    .HasColumnName("route");
+
+                b.Property<string>("KeyName")
+                    .HasColumnType("text")
+                    .HasColumnName("key_name");
+
+                b.Property<string>("Task")
+                    .HasColumnType("text")
+                    .HasColumnName("task");
+
+                b.Property<long>("AttemptFailures")
+                    .HasColumnType("bigint")
+                    .HasColumnName("attempt_failures");
+
+                b.Property<long>("Attempts")
+                    .HasColumnType("bigint")
+                    .HasColumnName("attempts");
+
+                b.Property<long>("CachedInputTokens")
+                    .HasColumnType("bigint")
+                    .HasColumnName("cached_input_tokens");
+
+                b.Property<decimal>("CostUsd")
+                    .HasPrecision(20, 10)
+                    .HasColumnType("numeric(20,10)")
+                    .HasColumnName("cost_usd");
+
+                b.Property<long>("Errors")
+                    .HasColumnType("bigint")
+                    .HasColumnName("errors");
+
+                b.Property<decimal>("HedgeCostUsd")
+                    .HasPrecision(20, 10)
+                    .HasColumnType("numeric(20,10)")
+                    .HasColumnName("hedge_cost_usd");
+
+                b.Property<long>("InputTokens")
+                    .HasColumnType("bigint")
+                    .HasColumnName("input_tokens");
+
+                b.PrimitiveCollection<long[]>("LatencyHist")
+                    .HasColumnType("bigint[]")
+                    .HasColumnName("latency_hist");
+
+                b.Property<long>("OutputTokens")
+                    .HasColumnType("bigint")
+                    .HasColumnName("output_tokens");
+
+                b.Property<long>("ReasoningTokens")
+                    .HasColumnType("bigint")
+                    .HasColumnName("reasoning_tokens");
+
+                b.Property<long>("Requests")
+                    .HasColumnType("bigint")
+                    .HasColumnName("requests");
+
+                b.Property<decimal>("RetryCostUsd")
+                    .HasPrecision(20, 10)
+                    .HasColumnType("numeric(20,10)")
+                    .HasColumnName("retry_cost_usd");
+
+                b.PrimitiveCollection<long[]>("TtftHist")
+                    .HasColumnType("bigint[]")
+                    .HasColumnName("ttft_hist");
+
+                b.Property<decimal>("UsefulCostUsd")
+                    .HasPrecision(20, 10)
+                    .HasColumnType("numeric(20,10)")
+                    .HasColumnName("useful_cost_usd");
+
+                b.HasKey("Bucket", "Provider", "Model", "Route", "KeyName", "Task");
+
+                b.ToTable("rollup_minute", (string)null);
+            });
+
+        modelBuilder.Entity("Switchboard.Metrics.Data.RequestLogEntry", b =>
+            {
+                b.Property<string>("RequestId")
+                    .HasColumnType("text")
+                    .HasColumnName("request_id");
+
+                b.Property<int>("Attempt")
+                    .HasColumnType("integer")
+                    .HasColumnName("attempt");
+
+                b.Property<int>("Attempts")
+                    .HasColumnType("integer")
+                    .HasColumnName("attempts");
+
+                b.Property<int>("CacheWriteTokens")
+                    .HasColumnType("integer")
+                    .HasColumnName("cache_write_tokens");
+
+                b.Property<int>("CachedInputTokens")
+                    .HasColumnType("integer")
+                    .HasColumnName("cached_input_tokens");
+
+                b.Property<double>("ClientLatencyMs")
+                    .HasColumnType("double precision")
+                    .HasColumnName("client_latency_ms");
+
+                b.Property<int>("ClientStatus")
+                    .HasColumnType("integer")
+                    .HasColumnName("client_status");
+
+                b.Property<double?>("ClientTtftMs")
+                    .HasColumnType("double precision")
+                    .HasColumnName("client_ttft_ms");
+
+                b.Property<double?>("Confidence")
+                    .HasColumnType("double precision")
+                    .HasColumnName("confidence");
+
+                b.Property<decimal>("CostUsd")
+                    .HasPrecision(18, 10)
+                    .HasColumnType("numeric(18,10)")
+                    .HasColumnName("cost_usd");
+
+                b.Property<bool>("Counted")
+                    .HasColumnType("boolean")
+                    .HasColumnName("counted");
+
+                b.Property<bool>("Drift")
+                    .HasColumnType("boolean")
+                    .HasColumnName("drift");
+
+                b.Property<string>("ErrorClass")
+                    .HasColumnType("text")
+                    .HasColumnName("error_class");
+
+                b.Property<string>("ErrorMessage")
+                    .HasColumnType("text")
+                    .HasColumnName("error_message");
+
+                b.Property<string>("Gateway")
+                    .HasColumnType("text")
+                    .HasColumnName("gateway");
+
+                b.Property<bool>("Hedged")
+                    .HasColumnType("boolean")
+                    .HasColumnName("hedged");
+
+                b.Property<DateTimeOffset>("IngestedAt")
+                    .ValueGeneratedOnAdd()
+                    .HasColumnType("timestamp with time zone")
+                    .HasColumnName("ingested_at")
+                    .HasDefaultValueSql("now()");
+
+                b.Property<int>("InputTokens")
+                    .HasColumnType("integer")
+                    .HasColumnName("input_tokens");
+
+                b.Property<string>("KeyName")
+                    .HasColumnType("text")
+                    .HasColumnName("key_name");
+
+                b.Property<string>("Kind")
+                    .IsRequired()
+                    .HasColumnType("text")
+                    .HasColumnName("kind");
+
+                b.Property<double>("LatencyMs")
+                    .HasColumnType("double precision")
+                    .HasColumnName("latency_ms");
+
+                b.Property<string>("Model")
+                    .IsRequired()
+                    .HasColumnType("text")
+                    .HasColumnName("model");
+
+                b.Property<string>("ModelReported")
+                    .HasColumnType("text")
+                    .HasColumnName("model_reported");
+
+                b.Property<string>("Outcome")
+                    .IsRequired()
+                    .HasColumnType("text")
+                    .HasColumnName("outcome");
+
+                b.Property<int>("OutputTokens")
+                    .HasColumnType("integer")
+                    .HasColumnName("output_tokens");
+
+                b.Property<string>("Provider")
+                    .IsRequired()
+                    .HasColumnType("text")
+                    .HasColumnName("provider");
+
+                b.Property<string>("ProviderType")
+                    .HasColumnType("text")
+                    .HasColumnName("provider_type");
+
+                b.Property<int>("ReasoningTokens")
+                    .HasColumnType("integer")
+                    .HasColumnName("reasoning_tokens");
+
+                b.Property<string>("Route")
+                    .IsRequired()
+                    .HasColumnType("text")
+                    .HasColumnName("route");
+
+                b.Property<DateTimeOffset>("StartedAt")
+                    .HasColumnType("timestamp with time zone")
+                    .HasColumnName("started_at");
+
+                b.Property<int>("Status")
+                    .HasColumnType("integer")
+                    .HasColumnName("status");
+
+                b.Property<bool>("Stream")
+                    .HasColumnType("boolean")
+                    .HasColumnName("stream");
+
+                b.Property<string>("Task")
+                    .HasColumnType("text")
+                    .HasColumnName("task");
+
+                b.Property<int?>("Tier")
+                    .HasColumnType("integer")
+                    .HasColumnName("tier");
+
+                b.Property<bool>("TokensEstimated")
+                    .HasColumnType("boolean")
+                    .HasColumnName("tokens_estimated");
+
+                b.Property<double?>("TtftMs")
+                    .HasColumnType("double precision")
+                    .HasColumnName("ttft_ms");
+
+                b.Property<bool>("Winner")
+                    .HasColumnType("boolean")
+                    .HasColumnName("winner");
+
+                b.HasKey("RequestId", "Attempt");
+
+                b.HasIndex("StartedAt")
+                    .HasDatabaseName("ix_request_log_started_at");
+
+                b.ToTable("request_log", (string)null);
+            });
 #pragma warning restore 612, 618
-        }
     }
 }
