@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using StackExchange.Redis;
+using Switchboard.Contracts.Outcomes;
+using Switchboard.Contracts.Redis;
+using Switchboard.Metrics.Bench;
+using Switchboard.Metrics.Data;
+using Switchboard.Metrics.Ingestion;
+using Switchboard.Testing;
+
+// dotnet run -c Release --project bench/metrics/Metrics.Bench -- [ingest|query|all] [--events N] [--rate R] [--seconds S] [--requests N]
+var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
+int Option(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+if (mode is "ingest" or "all")
+{
+    await IngestBench.RunAsync(Option("--events", 300_000), Option("--rate", 25_000), Option("--seconds", 20));
+}
+if (mode is "query" or "all")
+{
+    await QueryBench.RunAsync(Option("--requests", 2_000_000));
+}
+
+internal static class IngestBench
+{
+    /// <summary>
+    /// Phase 1: N events already in a fresh stream, the service started on a fresh database: drain rate.
+    /// Phase 2: a producer XADDs at a fixed rate while the service runs: the lag printed every second shows whether
+    /// ingestion keeps up.
+    /// </summary>
+    public static async Task RunAsync(int events, int rate, int seconds)
+    {
+        Console.WriteLine($"== ingest: {events:N0} events backlog, then {rate:N0} events/s for {seconds} s");
+        var redis = new RedisServer();
+        var postgres = new PostgresDatabase();
+        await redis.InitializeAsync();
+        await postgres.InitializeAsync();
+        try
+        {
+            await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+            var db = mux.GetDatabase();
+            var generator = new EventGenerator(seed: 1);
+            var now = DateTimeOffset.UtcNow;
+            var watch = Stopwatch.StartNew();
+            var produced = await ProduceAsync(db, generator, events, now.AddHours(-1), now);
+            Console.WriteLine($"XADD {produced:N0} events in {watch.Elapsed.TotalSeconds:F1} s");
+
+            await using var service = await ServiceProcess.StartAsync(redis.ConnectionString, postgres.ConnectionString);
+            watch.Restart();
+            await WatchAsync(db, postgres.ConnectionString, produced, watch, untilDrained: true);
+            var drained = watch.Elapsed.TotalSeconds;
+            Console.WriteLine($"DRAIN: {produced:N0} events in {drained:F1} s = {produced / drained:N0} events/s (from service start, migrations included)");
+
+            Console.WriteLine($"LIVE: producing {rate:N0} events/s for {seconds} s");
+            var stored = await RowsAsync(postgres.ConnectionString);
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+            var producer = Task.Run(async () =>
+            {
+                long total = 0;
+                var clock = Stopwatch.StartNew();
+                while (!stop.IsCancellationRequested)
+                {
+                    var due = (long)(clock.Elapsed.TotalSeconds * rate) - total;
+                    if (due <= 0)
+                    {
+                        await Task.Delay(5);
+                        continue;
+                    }
+                    var t = DateTimeOffset.UtcNow;
+                    total += await ProduceAsync(db, generator, (int)Math.Min(due, 5000), t, t);
+                }
+                return total;
+            });
+            watch.Restart();
+            long maxLag = 0;
+            while (!producer.IsCompleted)
+            {
+                await Task.Delay(1000);
+                var (pending, lag) = await GroupAsync(db);
+                var rows = await RowsAsync(postgres.ConnectionString) - stored;
+                maxLag = Math.Max(maxLag, pending + lag);
+                Console.WriteLine($"  t={watch.Elapsed.TotalSeconds,5:F1}s stored={rows,9:N0} ({rows / watch.Elapsed.TotalSeconds,8:N0}/s) lag={lag,7:N0} pending={pending,6:N0}");
+            }
+            var live = await producer;
+            await WatchAsync(db, postgres.ConnectionString, produced + live, watch, untilDrained: true, quiet: true);
+            Console.WriteLine($"LIVE: {live:N0} events produced at {live / (double)seconds:N0}/s; max lag {maxLag:N0} events; all stored {watch.Elapsed.TotalSeconds:F1} s after start");
+        }
+        finally
+        {
+            await postgres.DisposeAsync();
+            await redis.DisposeAsync();
+        }
+    }
+
+    private static async Task<int> ProduceAsync(IDatabase db, EventGenerator generator, int requests, DateTimeOffset from, DateTimeOffset to)
+    {
+        var produced = 0;
+        var buffer = new List<OutcomeEvent>(10_000);
+        var random = new Random(requests);
+        for (var done = 0; done < requests;)
+        {
+            buffer.Clear();
+            while (buffer.Count < 5000 && done < requests)
+            {
+                generator.Request(from.AddTicks((long)(random.NextDouble() * (to - from).Ticks)), buffer);
+                done += 1;
+            }
+            var batch = db.CreateBatch();
+            var adds = buffer.Select(e => batch.StreamAddAsync(RedisKeys.OutcomesStream, RedisKeys.OutcomeField,
+                JsonSerializer.Serialize(e, ContractJson.Default.OutcomeEvent))).ToList();
+            batch.Execute();
+            await Task.WhenAll(adds);
+            produced += buffer.Count;
+        }
+        return produced;
+    }
+
+    private static async Task WatchAsync(IDatabase db, string cs, long expected, Stopwatch watch, bool untilDrained, bool quiet = false)
+    {
+        while (true)
+        {
+            var rows = await RowsAsync(cs);
+            var (pending, lag) = await GroupAsync(db);
+            if (!quiet)
+            {
+                Console.WriteLine($"  t={watch.Elapsed.TotalSeconds,5:F1}s stored={rows,9:N0} lag={lag,9:N0} pending={pending,6:N0}");
+            }
+            if (rows >= expected && pending + lag == 0)
+            {
+                return;
+            }
+            await Task.Delay(untilDrained ? 1000 : 250);
+        }
+    }
+
+    private static async Task<(long Pending, long Lag)> GroupAsync(IDatabase db)
+    {
+        try
+        {
+            var group = (await db.StreamGroupInfoAsync(RedisKeys.OutcomesStream)).FirstOrDefault(g => g.Name == RedisKeys.MetricsConsumerGroup);
+            return (group.PendingMessageCount, group.Lag ?? 0);
+        }
+        catch (RedisServerException)
+        {
+            return (0, long.MaxValue);
+        }
+    }
+
+    internal static async Task<long> RowsAsync(string cs)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(cs);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM request_log", connection);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+        catch (PostgresException)
+        {
+            return 0; // Not migrated yet.
+        }
+    }
+}
+
+internal static class QueryBench
+{
+    /// <summary>
+    /// Loads N requests spread over the last 24 h into a fresh database through the ingestion writer (COPY + rollups,
+    /// as from the stream), then times GET /api/sla over those 24 h for each groupBy against the service process.
+    /// </summary>
+    public static async Task RunAsync(int requests)
+    {
+        Console.WriteLine($"== query: {requests:N0} requests over 24 h");
+        var postgres = new PostgresDatabase();
+        var redis = new RedisServer();
+        await postgres.InitializeAsync();
+        await redis.InitializeAsync();
+        try
+        {
+            var services = new ServiceCollection()
+                .AddDbContextPool<MetricsDbContext>(o => o.UseNpgsql(postgres.ConnectionString))
+                .AddSingleton<MetricsDatabase>()
+                .AddSingleton<BatchWriter>()
+                .BuildServiceProvider();
+            await using (var scope = services.CreateAsyncScope())
+            {
+                await scope.ServiceProvider.GetRequiredService<MetricsDbContext>().Database.MigrateAsync();
+            }
+            var writer = services.GetRequiredService<BatchWriter>();
+            var generator = new EventGenerator(seed: 2);
+            var now = DateTimeOffset.UtcNow;
+            var from = now.AddHours(-24);
+            var step = TimeSpan.FromTicks(TimeSpan.FromHours(24).Ticks / requests);
+            var batch = new List<OutcomeEvent>(12_000);
+            long events = 0;
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < requests; i++)
+            {
+                generator.Request(from + (step * i), batch);
+                if (batch.Count >= 10_000 || i == requests - 1)
+                {
+                    events += (await writer.WriteAsync(batch, CancellationToken.None)).Inserted;
+                    batch.Clear();
+                    if (i % 200_000 < 5000)
+                    {
+                        Console.WriteLine($"  loaded {i + 1:N0} requests ({events:N0} events) {events / watch.Elapsed.TotalSeconds:N0} events/s");
+                    }
+                }
+            }
+            Console.WriteLine($"LOAD: {requests:N0} requests = {events:N0} events through BatchWriter in {watch.Elapsed.TotalSeconds:F1} s = {events / watch.Elapsed.TotalSeconds:N0} events/s");
+            await using (var connection = new NpgsqlConnection(postgres.ConnectionString))
+            {
+                await connection.OpenAsync();
+                await using var vacuum = new NpgsqlCommand("VACUUM ANALYZE", connection);
+                await vacuum.ExecuteNonQueryAsync();
+            }
+
+            await using var service = await ServiceProcess.StartAsync(redis.ConnectionString, postgres.ConnectionString);
+            using var http = service.CreateClient();
+            // The window as an operator asks it: the last 24 h, to the second (not minute-aligned).
+            var window = $"from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(now.AddSeconds(1).ToString("O"))}";
+            foreach (var groupBy in new[] { "provider", "model", "route", "key" })
+            {
+                var uri = new Uri($"/api/sla?{window}&groupBy={groupBy}", UriKind.Relative);
+                (await http.GetAsync(uri)).EnsureSuccessStatusCode(); // warm-up
+                var times = new List<double>();
+                string body = "";
+                for (var i = 0; i < 20; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    using var response = await http.GetAsync(uri);
+                    body = await response.Content.ReadAsStringAsync();
+                    response.EnsureSuccessStatusCode();
+                    times.Add(sw.Elapsed.TotalMilliseconds);
+                }
+                times.Sort();
+                using var json = JsonDocument.Parse(body);
+                var total = json.RootElement.EnumerateArray().Sum(r => r.GetProperty("requests").GetInt64());
+                Console.WriteLine($"SLA groupBy={groupBy,-8} p50 {times[10],6:F1} ms  max {times[^1],6:F1} ms  ({json.RootElement.GetArrayLength()} groups, {total:N0} requests)");
+            }
+        }
+        finally
+        {
+            await redis.DisposeAsync();
+            await postgres.DisposeAsync();
+        }
+    }
+}
