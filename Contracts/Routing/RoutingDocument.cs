@@ -4,20 +4,23 @@ namespace Switchboard.Contracts.Routing;
 
 /// <summary>
 /// The routing document (<c>gateway.json</c>, CONTRACT.md section 3): providers, routes, tasks, gateway keys
-/// and price overrides. Immutable; a change produces a new instance that is swapped in whole.
+/// and price overrides. Immutable by convention; a change produces a new instance that is swapped in whole.
+/// Members with a default use <c>set</c>, not <c>init</c>: the System.Text.Json source generator assigns every
+/// init-only member in its object initializer, so a field absent from the JSON became null or 0 (no tasks
+/// dictionary, maxAttempts 0, probeIntervalSeconds 0) instead of keeping its default.
 /// </summary>
 public sealed record RoutingDocument
 {
     /// <summary>Upstream providers by name.</summary>
-    public IReadOnlyDictionary<string, ProviderConfig> Providers { get; init; } = new Dictionary<string, ProviderConfig>();
+    public IReadOnlyDictionary<string, ProviderConfig> Providers { get; set; } = new Dictionary<string, ProviderConfig>();
     /// <summary>Routes by name (the model names clients send).</summary>
-    public IReadOnlyDictionary<string, RouteConfig> Routes { get; init; } = new Dictionary<string, RouteConfig>();
+    public IReadOnlyDictionary<string, RouteConfig> Routes { get; set; } = new Dictionary<string, RouteConfig>();
     /// <summary>Per-task policies picked by <c>x-switchboard-task</c>.</summary>
-    public IReadOnlyDictionary<string, TaskConfig> Tasks { get; init; } = new Dictionary<string, TaskConfig>();
+    public IReadOnlyDictionary<string, TaskConfig> Tasks { get; set; } = new Dictionary<string, TaskConfig>();
     /// <summary>Gateway keys; null or absent means no key is required (local use).</summary>
     public IReadOnlyList<GatewayKeyConfig>? Keys { get; init; }
     /// <summary>Price overrides per upstream model.</summary>
-    public IReadOnlyDictionary<string, ModelPrice> Prices { get; init; } = new Dictionary<string, ModelPrice>();
+    public IReadOnlyDictionary<string, ModelPrice> Prices { get; set; } = new Dictionary<string, ModelPrice>();
     /// <summary>Active probes and quality canaries run by Router.Worker.</summary>
     public MonitoringConfig? Monitoring { get; init; }
 }
@@ -49,17 +52,17 @@ public sealed record ProviderConfig
 public sealed record RouteConfig
 {
     /// <summary>priority (default), weighted, lowest-latency, lowest-cost or cascade.</summary>
-    public string Strategy { get; init; } = RouteStrategies.Priority;
+    public string Strategy { get; set; } = RouteStrategies.Priority;
     /// <summary>Targets (tiers, cheapest first, for cascade).</summary>
-    public IReadOnlyList<TargetConfig> Targets { get; init; } = [];
+    public IReadOnlyList<TargetConfig> Targets { get; set; } = [];
     /// <summary>Hedge onto the next target when no first token arrived by then.</summary>
     public int? FirstTokenTimeoutMs { get; init; }
     /// <summary>Timeout of one attempt.</summary>
-    public int AttemptTimeoutMs { get; init; } = 30_000;
+    public int AttemptTimeoutMs { get; set; } = 30_000;
     /// <summary>Deadline of the whole request across every attempt (default: attempt timeout x max attempts).</summary>
     public int? RequestTimeoutMs { get; init; }
     /// <summary>Attempts in all, hedges included.</summary>
-    public int MaxAttempts { get; init; } = 3;
+    public int MaxAttempts { get; set; } = 3;
     /// <summary>max_tokens sent to providers that require one when the client gave none.</summary>
     public int? DefaultMaxTokens { get; init; }
     /// <summary>Skip targets whose estimated cost is over this.</summary>
@@ -75,7 +78,7 @@ public sealed record RouteConfig
     /// <summary>Cascade with the judge scorer: the route that verifies answers.</summary>
     public string? JudgeRoute { get; init; }
     /// <summary>Cascade: false sends streams straight to the last tier.</summary>
-    public bool CascadeStreaming { get; init; } = true;
+    public bool CascadeStreaming { get; set; } = true;
 }
 
 /// <summary>One target of a route: a provider and a pinned model.</summary>
@@ -86,7 +89,7 @@ public sealed record TargetConfig
     /// <summary>Pinned upstream model.</summary>
     public required string Model { get; init; }
     /// <summary>Weight for the weighted strategy.</summary>
-    public double Weight { get; init; } = 1;
+    public double Weight { get; set; } = 1;
     /// <summary>Accept a floating model alias (no date or version suffix).</summary>
     public bool AllowFloating { get; init; }
 }
@@ -155,21 +158,21 @@ public sealed record SloConfig
 public sealed record MonitoringConfig
 {
     /// <summary>Seconds between probes of each deployment; 0 disables.</summary>
-    public int ProbeIntervalSeconds { get; init; } = 30;
+    public int ProbeIntervalSeconds { get; set; } = 30;
     /// <summary>Prompt of the probe request.</summary>
-    public string ProbePrompt { get; init; } = "Reply with OK.";
+    public string ProbePrompt { get; set; } = "Reply with OK.";
     /// <summary>Seconds between canary runs; 0 disables.</summary>
-    public int CanaryIntervalSeconds { get; init; } = 300;
+    public int CanaryIntervalSeconds { get; set; } = 300;
     /// <summary>Share of production answers checked for structure (0..1).</summary>
-    public double SampleRate { get; init; } = 0.05;
+    public double SampleRate { get; set; } = 0.05;
     /// <summary>Quality score under which an alert is raised.</summary>
-    public double AlertBelowScore { get; init; } = 0.8;
+    public double AlertBelowScore { get; set; } = 0.8;
     /// <summary>Demote the deployment in routing when its quality alert fires.</summary>
     public bool DemoteOnAlert { get; init; }
     /// <summary>Optional webhook called with each alert.</summary>
     public string? WebhookUrl { get; init; }
     /// <summary>Canary prompts with expected outputs.</summary>
-    public IReadOnlyList<CanaryConfig> Canaries { get; init; } = [];
+    public IReadOnlyList<CanaryConfig> Canaries { get; set; } = [];
 }
 
 /// <summary>A canary prompt and how to check its answer.</summary>
@@ -180,7 +183,7 @@ public sealed record CanaryConfig
     /// <summary>User prompt.</summary>
     public required string Prompt { get; init; }
     /// <summary>exact, contains, regex or json-schema.</summary>
-    public string Match { get; init; } = "contains";
+    public string Match { get; set; } = "contains";
     /// <summary>Expected text, pattern or schema.</summary>
     public required string Expected { get; init; }
     /// <summary>Deployments to run it on as provider/model; absent: every deployment.</summary>
