@@ -23,21 +23,13 @@ internal static class ChatCompletionsApi
     }
 
     /// <summary>Services of the hot path, bound once per request.</summary>
-    internal readonly struct GatewayServices(
-        IRoutingStore routing,
-        AttemptPipeline pipeline,
-        OutcomeRecorder recorder,
-        KeyLimiter limiter,
-        IOptions<GatewayOptions> options,
-        TimeProvider timeProvider)
-    {
-        public IRoutingStore Routing { get; } = routing;
-        public AttemptPipeline Pipeline { get; } = pipeline;
-        public OutcomeRecorder Recorder { get; } = recorder;
-        public KeyLimiter Limiter { get; } = limiter;
-        public GatewayOptions Options { get; } = options.Value;
-        public TimeProvider TimeProvider { get; } = timeProvider;
-    }
+    internal readonly record struct GatewayServices(
+        IRoutingStore Routing,
+        AttemptPipeline Pipeline,
+        OutcomeRecorder Recorder,
+        KeyLimiter Limiter,
+        IOptions<GatewayOptions> Options,
+        TimeProvider TimeProvider);
 
     /// <summary>request -> key -> route -> attempts -> relay -> account.</summary>
     public static async Task CreateChatCompletion(HttpContext context, [AsParameters] GatewayServices services)
@@ -53,7 +45,7 @@ internal static class ChatCompletionsApi
         }
 
         using var reader = new ChatRequestReader();
-        if (await reader.ReadAsync(context, services.Options.MaxRequestBodyBytes).ConfigureAwait(false) is { } problem)
+        if (await reader.ReadAsync(context, services.Options.Value.MaxRequestBodyBytes).ConfigureAwait(false) is { } problem)
         {
             await OpenAIError.WriteAsync(context, problem.Status, problem.Message, param: problem.Param, code: problem.Code).ConfigureAwait(false);
             return;
