@@ -182,11 +182,6 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
         foreach (var token in dialect.WriteStream(buffer, answer, request))
         {
             await SendAsync(response, buffer, aborted);
-            if (plan.Fault == Fault.Disconnect && token >= plan.DisconnectAfter)
-            {
-                context.Abort();
-                return Outcome.Failed;
-            }
 
             if (plan.Fault == Fault.Malformed && token >= malformedAt)
             {
@@ -203,6 +198,12 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
             }
 
             await WaitUntilAsync(started, plan.DueAt(token), aborted);
+            if (plan.Fault == Fault.Disconnect && token >= plan.DisconnectAfter)
+            {
+                // The stream stalls and the connection drops when the next token would have come.
+                context.Abort();
+                return Outcome.Failed;
+            }
         }
 
         if (plan.Fault == Fault.StreamError)
@@ -238,7 +239,8 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
     private Task WaitUntilAsync(long started, TimeSpan due, CancellationToken aborted)
     {
         var delay = due - time.GetElapsedTime(started);
-        return delay > TimeSpan.Zero ? Task.Delay(delay, time, aborted) : Task.CompletedTask;
+        // Timers count whole milliseconds and truncate: round up so that nothing is ever written before it is due.
+        return delay > TimeSpan.Zero ? Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds)), time, aborted) : Task.CompletedTask;
     }
 
     private static async Task RefuseAsync(HttpContext context, Dialect dialect, int status, string message)
