@@ -6,7 +6,7 @@ public sealed record RouterOptions
     public const string Section = "Switchboard:Router";
 
     /// <summary>Unique id of this replica (lease owner, stream consumer name).</summary>
-    public string InstanceId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}"[..48];
+    public string InstanceId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
 
     /// <summary>Lease time to live: a dead leader is replaced at most this long (plus one retry) later.</summary>
     public TimeSpan LeaseTtl { get; set; } = TimeSpan.FromSeconds(10);

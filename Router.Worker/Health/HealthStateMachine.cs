@@ -45,6 +45,12 @@ internal sealed class HealthStateMachine(HealthOptions options)
             return;
         }
         ConsecutiveFailures++;
+        if (ConsecutiveFailures >= options.DownConsecutiveFailures && State != HealthState.Down)
+        {
+            // A run of failures is down at once, whenever the next evaluation comes.
+            State = HealthState.Down;
+            _betterSince = null;
+        }
         if (Circuit == CircuitState.HalfOpen || (Circuit == CircuitState.Closed && State == HealthState.Down))
         {
             Open(at);

@@ -19,9 +19,15 @@ internal sealed partial class RoutingSync(
     RoutingState state, RoutingVersionStore store, RoutingPublisher publisher, GatewayKeyStore keys, LeaderLease lease,
     IConnectionMultiplexer redis, IOptions<RouterOptions> options, TimeProvider time, ILogger<RoutingSync> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>The baseline is loaded before any later hosted service starts (ExecuteAsync runs on its own task).</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
         LoadBaseline();
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
         try
         {
             await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisKeys.ChangesChannel), (channel, message) =>
@@ -99,7 +105,7 @@ internal sealed partial class RoutingSync(
             }
             state.TryApply(0, text);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or NullReferenceException)
         {
             LogBaselineInvalid(logger, ex.Message);
         }

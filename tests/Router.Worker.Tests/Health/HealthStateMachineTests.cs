@@ -123,7 +123,7 @@ public sealed class HealthStateMachineTests
             }
         }
 
-        Assert.All(states, s => Assert.Equal(HealthState.Down, s));
+        Assert.True(states.All(s => s == HealthState.Down), string.Join(",", states));
     }
 
     [Fact]
