@@ -112,16 +112,18 @@ internal sealed class AnthropicDialect : Dialect
             }
         }
 
-        if (Json.Element(body, "thinking") is { } thinking && Json.String(thinking, "type") == "enabled")
+        if (Json.Element(body, "thinking") is { } thinking && Json.String(thinking, "type") is "enabled" or "adaptive")
         {
             into.ThinkingBudget = Json.Int(thinking, "budget_tokens") ?? 1024;
         }
 
-        // Structured outputs: {"output_format": {"type": "json_schema", "schema": {...}}}.
-        if (Json.Element(body, "output_format") is { } format && Json.String(format, "type") == "json_schema")
+        // Structured outputs: {"output_config": {"format": {"type": "json_schema", "schema": {...}}}} (and the older
+        // beta spelling {"output_format": {...}}).
+        var format = Json.Element(body, "output_config") is { } config ? Json.Element(config, "format") : Json.Element(body, "output_format");
+        if (format is { } f && Json.String(f, "type") == "json_schema")
         {
             into.Format = OutputFormat.JsonSchema;
-            into.Schema = Json.Element(format, "schema");
+            into.Schema = Json.Element(f, "schema");
         }
 
         return null;

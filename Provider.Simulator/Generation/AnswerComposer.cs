@@ -1,4 +1,3 @@
-using System.Text;
 using Switchboard.Simulator.Behaviour;
 using Switchboard.Simulator.Profiles;
 
@@ -115,22 +114,10 @@ internal static class AnswerComposer
         var capitalise = true;
         for (var i = 0; i < count; i++)
         {
-            var word = Vocabulary.Words[random.Next(Vocabulary.Words.Length)];
+            var word = random.Next(Vocabulary.Words.Length);
             var sentenceEnd = i == count - 1 || random.Next(10) == 0;
-            var builder = new StringBuilder(word.Length + 2);
-            if (i > 0)
-            {
-                builder.Append(' ');
-            }
-
-            builder.Append(capitalise ? char.ToUpperInvariant(word[0]) + word[1..] : word);
-            if (sentenceEnd)
-            {
-                builder.Append('.');
-            }
-
+            pieces[i] = Vocabulary.Piece(word, leadingSpace: i > 0, capitalise, sentenceEnd);
             capitalise = sentenceEnd;
-            pieces[i] = builder.ToString();
         }
 
         return pieces;
