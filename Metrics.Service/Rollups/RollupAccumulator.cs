@@ -96,19 +96,7 @@ internal readonly record struct AttemptFacts(
 
 /// <summary>Identity of a rollup cell.</summary>
 internal readonly record struct RollupKey(
-    DateTimeOffset Bucket, string Provider, string Model, string Route, string KeyName, string Task)
-{
-    /// <summary>One global order for upserts, so concurrent consumers lock rows in the same order (no deadlock).</summary>
-    public static int Compare(RollupKey a, RollupKey b)
-    {
-        var c = a.Bucket.CompareTo(b.Bucket);
-        c = c != 0 ? c : string.CompareOrdinal(a.Provider, b.Provider);
-        c = c != 0 ? c : string.CompareOrdinal(a.Model, b.Model);
-        c = c != 0 ? c : string.CompareOrdinal(a.Route, b.Route);
-        c = c != 0 ? c : string.CompareOrdinal(a.KeyName, b.KeyName);
-        return c != 0 ? c : string.CompareOrdinal(a.Task, b.Task);
-    }
-}
+    DateTimeOffset Bucket, string Provider, string Model, string Route, string KeyName, string Task);
 
 /// <summary>UTC bucket boundaries.</summary>
 internal static class TimeBuckets

@@ -95,8 +95,8 @@ internal static class IngestBench
         }
         finally
         {
-            await postgres.DisposeAsync();
             await redis.DisposeAsync();
+            await Cleanup.DropAsync(postgres);
         }
     }
 
@@ -250,7 +250,28 @@ internal static class QueryBench
         finally
         {
             await redis.DisposeAsync();
-            await postgres.DisposeAsync();
+            await Cleanup.DropAsync(postgres);
+        }
+    }
+}
+
+internal static class Cleanup
+{
+    /// <summary>Drops the bench database; an autovacuum worker on the fresh data can refuse FORCE for a moment.</summary>
+    public static async Task DropAsync(PostgresDatabase postgres)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await postgres.DisposeAsync();
+                return;
+            }
+            catch (PostgresException ex) when (attempt < 30)
+            {
+                Console.WriteLine($"  drop: {ex.MessageText}; retrying");
+                await Task.Delay(1000);
+            }
         }
     }
 }
