@@ -13,7 +13,7 @@ public static class AuthApi
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
         // A form post with an anti-forgery token: a cross-site page cannot sign an operator out.
-        app.MapPost("/logout", SignOutAsync);
+        app.MapPost("/logout", SignOutAsync).WithMetadata(new Microsoft.AspNetCore.Mvc.SkipStatusCodePagesAttribute());
         if (app.ServiceProvider.GetRequiredService<IOptions<OidcOptions>>().Value.Enabled)
         {
             app.MapGet("/login/oidc", Challenge).AllowAnonymous();

@@ -58,10 +58,12 @@ public static class Extensions
             .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = "'none'")
             .Add(endpoint =>
             {
-                // The circuit hub (/_blazor) is where every interactive call runs: signed-in operators only.
+                // The circuit hub (/_blazor) is where every interactive call runs: signed-in operators only. Its 401
+                // must stay a 401, not be re-executed as the not-found page.
                 if (endpoint is RouteEndpointBuilder { RoutePattern.RawText: { } pattern } && pattern.StartsWith("/_blazor", StringComparison.Ordinal))
                 {
                     endpoint.Metadata.Add(new AuthorizeAttribute());
+                    endpoint.Metadata.Add(new Microsoft.AspNetCore.Mvc.SkipStatusCodePagesAttribute());
                 }
             });
         return app;
