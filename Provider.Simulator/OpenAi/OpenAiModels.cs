@@ -8,12 +8,13 @@ internal static class OpenAiModels
 {
     // A fixed creation time keeps the answer byte-for-byte repeatable.
     private const long Created = 1_715_367_049;
+    private static readonly OpenAiDialect Dialect = new();
 
     public static async Task ListAsync(HttpContext context)
     {
         var store = context.RequestServices.GetRequiredService<ProfileStore>();
         var name = (string)context.Request.RouteValues["name"]!;
-        var dialect = new OpenAiDialect();
+        var dialect = Dialect;
         using var body = new PooledBufferWriter(1024);
         var response = context.Response;
         if (!store.TryGet(name, out var state) || state.Profile.Type != ProviderTypes.OpenAi)

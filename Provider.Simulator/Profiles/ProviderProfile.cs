@@ -19,8 +19,8 @@ internal sealed record ProviderProfile
     public bool Hang { get; init; }
     /// <summary>Enforced when above 0: past it, 429 with Retry-After until the minute window ends.</summary>
     public int RequestsPerMinute { get; init; }
-    /// <summary>Only reported in the rate-limit headers, never enforced.</summary>
-    public int TokensPerMinute { get; init; } = 2_000_000;
+    /// <summary>Only reported in the rate-limit headers, never enforced; 0 reports a limit no benchmark can use up.</summary>
+    public int TokensPerMinute { get; init; }
     /// <summary>Probability that an answer is cut off (connection aborted) after <see cref="DisconnectAfterChunks"/> tokens.</summary>
     public double MidStreamDisconnect { get; init; }
     /// <summary>Tokens written before a mid-stream disconnect; 0 means half of the answer.</summary>

@@ -13,6 +13,7 @@ internal sealed class RateWindow(TimeProvider time)
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     // Reported when a profile does not enforce a request limit: large enough that a benchmark never sees it run out.
     private const int UnenforcedRequestLimit = 10_000_000;
+    private const long UnenforcedTokenLimit = 10_000_000_000;
 
     private readonly Lock _gate = new();
     private DateTimeOffset _windowEnd = DateTimeOffset.MinValue;
@@ -47,8 +48,9 @@ internal sealed class RateWindow(TimeProvider time)
         }
 
         var limit = requestsPerMinute > 0 ? requestsPerMinute : UnenforcedRequestLimit;
-        return new RateSnapshot(limited, limit, Math.Max(0, limit - requests), tokensPerMinute,
-            Math.Max(0, tokensPerMinute - used), end - now, end);
+        long tokenLimit = tokensPerMinute > 0 ? tokensPerMinute : UnenforcedTokenLimit;
+        return new RateSnapshot(limited, limit, Math.Max(0, limit - requests), tokenLimit,
+            Math.Max(0, tokenLimit - used), end - now, end);
     }
 
     public void Reset()
