@@ -107,7 +107,7 @@ internal static class ChatCompletionsApi
                 context.Response.Headers.CacheControl = "no-cache";
                 context.Response.Headers["X-Accel-Buffering"] = "no";
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-                await StreamRelay.RelayAsync(winner, context, state.Token).ConfigureAwait(false);
+                await StreamRelay.RelayAsync(winner, context, services.TimeProvider, state.Token).ConfigureAwait(false);
             }
             services.Pipeline.Report(winner);
         }

@@ -14,7 +14,13 @@ namespace Switchboard.Gateway.Streaming;
 /// </summary>
 internal static class StreamRelay
 {
-    public static async Task RelayAsync(Attempt winner, HttpContext context, CancellationToken requestToken)
+    /// <summary>
+    /// How long the error event gets to reach the client before the connection is aborted: an abort resets the
+    /// connection, and a reset discards bytes the client has not read yet.
+    /// </summary>
+    private static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(500);
+
+    public static async Task RelayAsync(Attempt winner, HttpContext context, TimeProvider timeProvider, CancellationToken requestToken)
     {
         var writer = context.Response.BodyWriter;
         var reader = winner.Reader!;
@@ -39,7 +45,7 @@ internal static class StreamRelay
                     // The translator wrote the provider's error as an OpenAI error event.
                     winner.SetFailure(ErrorClass.StreamBreak, $"{error.Type ?? "error"}: {error.Message}");
                     await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-                    context.Abort();
+                    await AbortAsync(context, timeProvider).ConfigureAwait(false);
                     return;
                 }
                 if (!more)
@@ -51,7 +57,7 @@ internal static class StreamRelay
                         winner.Succeed();
                         return;
                     }
-                    await BreakAsync(winner, context, "the upstream stream ended before its end marker").ConfigureAwait(false);
+                    await BreakAsync(winner, context, timeProvider, "the upstream stream ended before its end marker").ConfigureAwait(false);
                     return;
                 }
                 if (await IsClientGone(writer.FlushAsync(context.RequestAborted)).ConfigureAwait(false))
@@ -68,16 +74,16 @@ internal static class StreamRelay
         catch (OperationCanceledException) when (winner.Token.IsCancellationRequested)
         {
             winner.MarkCancelledOrTimedOut();
-            await BreakAsync(winner, context, requestToken.IsCancellationRequested ? "the request deadline was reached mid-stream" : "the attempt timed out mid-stream", ErrorClass.Timeout).ConfigureAwait(false);
+            await BreakAsync(winner, context, timeProvider, requestToken.IsCancellationRequested ? "the request deadline was reached mid-stream" : "the attempt timed out mid-stream", ErrorClass.Timeout).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or Providers.UpstreamProtocolException)
         {
-            await BreakAsync(winner, context, ex is Providers.UpstreamProtocolException ? ex.Message : "the upstream connection broke mid-stream",
+            await BreakAsync(winner, context, timeProvider, ex is Providers.UpstreamProtocolException ? ex.Message : "the upstream connection broke mid-stream",
                 ex is Providers.UpstreamProtocolException ? ErrorClass.Malformed : ErrorClass.StreamBreak).ConfigureAwait(false);
         }
     }
 
-    private static async Task BreakAsync(Attempt winner, HttpContext context, string reason, ErrorClass error = ErrorClass.StreamBreak)
+    private static async Task BreakAsync(Attempt winner, HttpContext context, TimeProvider timeProvider, string reason, ErrorClass error = ErrorClass.StreamBreak)
     {
         winner.SetFailure(error, reason);
         try
@@ -86,6 +92,19 @@ internal static class StreamRelay
             await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+        }
+        await AbortAsync(context, timeProvider).ConfigureAwait(false);
+    }
+
+    /// <summary>Aborts the connection (no clean end of the chunked body), so the client's read fails.</summary>
+    private static async Task AbortAsync(HttpContext context, TimeProvider timeProvider)
+    {
+        try
+        {
+            await Task.Delay(AbortGrace, timeProvider, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
         {
         }
         context.Abort();

@@ -24,10 +24,10 @@ public sealed class ErrorStatusTests(SimulatorFixture sim) : IAsyncLifetime
         _hang = await sim.NewProviderAsync("openai", new { hang = true });
         _refusing = await sim.NewProviderAsync("openai", new { failureRate = 1.0, failureStatus = 400 });
         var doc = new RoutingJson()
-            .Provider(_ok, "openai", sim.ProviderBaseUrl(_ok, "openai"))
-            .Provider(_down, "openai", sim.ProviderBaseUrl(_down, "openai"))
-            .Provider(_hang, "openai", sim.ProviderBaseUrl(_hang, "openai"))
-            .Provider(_refusing, "openai", sim.ProviderBaseUrl(_refusing, "openai"))
+            .Provider(_ok, "openai", sim.ProviderBaseUrl(_ok, "openai"), "sim-key")
+            .Provider(_down, "openai", sim.ProviderBaseUrl(_down, "openai"), "sim-key")
+            .Provider(_hang, "openai", sim.ProviderBaseUrl(_hang, "openai"), "sim-key")
+            .Provider(_refusing, "openai", sim.ProviderBaseUrl(_refusing, "openai"), "sim-key")
             .Route("chat", [(_ok, "gpt-4o-2024-08-06")])
             .Route("secret", [(_ok, "gpt-4o-2024-08-06")])
             .Route("down", [(_down, "gpt-4o-2024-08-06")], maxAttempts: 2)

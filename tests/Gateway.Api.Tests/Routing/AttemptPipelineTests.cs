@@ -21,7 +21,7 @@ public sealed class AttemptPipelineTests(SimulatorFixture sim)
     private async Task<(string Name, RoutingJson Doc)> Provider(RoutingJson doc, object? profile = null)
     {
         var name = await sim.NewProviderAsync("openai", profile);
-        doc.Provider(name, "openai", sim.ProviderBaseUrl(name, "openai"));
+        doc.Provider(name, "openai", sim.ProviderBaseUrl(name, "openai"), "sim-key");
         return (name, doc);
     }
 
@@ -148,7 +148,7 @@ public sealed class AttemptPipelineTests(SimulatorFixture sim)
     public async Task A_stream_that_breaks_after_it_started_raises_in_the_sdk()
     {
         var doc = new RoutingJson();
-        var (broken, _) = await Provider(doc, new { midStreamDisconnect = 1.0, disconnectAfterChunks = 3, outputTokens = 30 });
+        var (broken, _) = await Provider(doc, new { midStreamDisconnect = 1.0, disconnectAfterChunks = 6, outputTokens = 30, tokensPerSecond = 200 });
         doc.Route("chat", [(broken, Model)]);
         using var gateway = Gateway(doc);
         var received = 0;
@@ -160,14 +160,14 @@ public sealed class AttemptPipelineTests(SimulatorFixture sim)
             }
         });
         Assert.IsNotType<Xunit.Sdk.XunitException>(ex);
-        Assert.True(received > 0, "the client had received content before the break");
+        Assert.True(received > 0, $"the client had received content before the break ({ex.GetType().Name}: {ex.Message})");
     }
 
     [Fact]
     public async Task A_broken_stream_ends_with_an_error_event_and_no_done()
     {
         var doc = new RoutingJson();
-        var (broken, _) = await Provider(doc, new { midStreamDisconnect = 1.0, disconnectAfterChunks = 3, outputTokens = 30 });
+        var (broken, _) = await Provider(doc, new { midStreamDisconnect = 1.0, disconnectAfterChunks = 6, outputTokens = 30, tokensPerSecond = 200 });
         doc.Route("chat", [(broken, Model)]);
         using var gateway = Gateway(doc);
         using var http = gateway.Http();
