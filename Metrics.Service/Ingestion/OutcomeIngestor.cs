@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using StackExchange.Redis;
@@ -13,6 +14,7 @@ namespace Switchboard.Metrics.Ingestion;
 /// dead-letters poison entries with their reason, and only then acknowledges. While PostgreSQL is away it keeps
 /// retrying the same batch and reads nothing more, so every event stays in the stream (pending or unread) until it is
 /// committed. On start it first re-reads its own pending entries; entries left pending by a dead consumer are claimed.
+/// Reading (and parsing) runs ahead of storing by at most two batches.
 /// </summary>
 internal sealed partial class OutcomeIngestor(
     IConnectionMultiplexer redis,
@@ -30,8 +32,24 @@ internal sealed partial class OutcomeIngestor(
     {
         await migrator.Ready.WaitAsync(stoppingToken);
         var db = redis.GetDatabase();
+        // Reading and parsing the next batch overlaps with storing the current one; two batches at most wait between.
+        var batches = Channel.CreateBounded<ReadBatch>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var store = StoreLoopAsync(db, batches.Reader, stoppingToken);
+        try
+        {
+            await ReadLoopAsync(db, batches.Writer, stoppingToken);
+        }
+        finally
+        {
+            batches.Writer.TryComplete();
+        }
+        await store;
+    }
+
+    private async Task ReadLoopAsync(IDatabase db, ChannelWriter<ReadBatch> batches, CancellationToken stoppingToken)
+    {
         var groupReady = false;
-        var recovering = true;
+        RedisValue? recoverFrom = "0";
         var lastClaim = time.GetTimestamp();
         var delay = TimeSpan.FromMilliseconds(200);
         while (!stoppingToken.IsCancellationRequested)
@@ -42,14 +60,17 @@ internal sealed partial class OutcomeIngestor(
                 {
                     await EnsureGroupAsync(db);
                     groupReady = true;
-                    recovering = true;
                 }
+                // First this consumer's own pending entries (left by a crash or a restart), then new ones.
                 var entries = await db.StreamReadGroupAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, _consumer,
-                    recovering ? "0" : StreamPosition.NewMessages, _options.BatchSize);
-                if (entries.Length == 0 && recovering)
+                    recoverFrom ?? StreamPosition.NewMessages, _options.BatchSize);
+                if (recoverFrom is not null)
                 {
-                    recovering = false;
-                    continue;
+                    recoverFrom = entries.Length == 0 ? (RedisValue?)null : entries[^1].Id;
+                    if (entries.Length == 0)
+                    {
+                        continue;
+                    }
                 }
                 if (entries.Length == 0 && time.GetElapsedTime(lastClaim) >= _options.ClaimIdle / 2)
                 {
@@ -63,7 +84,7 @@ internal sealed partial class OutcomeIngestor(
                     await Task.Delay(_options.IdlePoll, time, stoppingToken);
                     continue;
                 }
-                await ProcessAsync(db, entries, stoppingToken);
+                await batches.WriteAsync(Parse(entries), stoppingToken);
                 delay = TimeSpan.FromMilliseconds(200);
             }
             catch (RedisException ex) when (!stoppingToken.IsCancellationRequested)
@@ -71,10 +92,43 @@ internal sealed partial class OutcomeIngestor(
                 if (ex.Message.Contains("NOGROUP", StringComparison.Ordinal))
                 {
                     groupReady = false;
+                    recoverFrom = "0";
                 }
                 LogRedisFailed(logger, delay.TotalSeconds, ex);
                 await Task.Delay(delay, time, stoppingToken);
                 delay = Backoff(delay);
+            }
+        }
+    }
+
+    private async Task StoreLoopAsync(IDatabase db, ChannelReader<ReadBatch> batches, CancellationToken ct)
+    {
+        await foreach (var batch in batches.ReadAllAsync(ct))
+        {
+            if (batch.Items.Count > 0)
+            {
+                await StoreAsync(batch.Items, batch.Poison, ct);
+            }
+            // Committed: now dead-letter and acknowledge. Should Redis fail here, the entries stay pending and are
+            // stored again later, which the (request id, attempt) key makes harmless.
+            var delay = TimeSpan.FromMilliseconds(200);
+            while (true)
+            {
+                try
+                {
+                    if (batch.Poison.Count > 0)
+                    {
+                        await DeadLetterAsync(db, batch.Poison);
+                    }
+                    await db.StreamAcknowledgeAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, batch.Ids);
+                    break;
+                }
+                catch (RedisException ex) when (!ct.IsCancellationRequested)
+                {
+                    LogRedisFailed(logger, delay.TotalSeconds, ex);
+                    await Task.Delay(delay, time, ct);
+                    delay = Backoff(delay);
+                }
             }
         }
     }
@@ -92,7 +146,7 @@ internal sealed partial class OutcomeIngestor(
         }
     }
 
-    private async Task ProcessAsync(IDatabase db, StreamEntry[] entries, CancellationToken ct)
+    private static ReadBatch Parse(StreamEntry[] entries)
     {
         var ids = new RedisValue[entries.Length];
         var items = new List<(StreamEntry Entry, OutcomeEvent Event)>(entries.Length);
@@ -114,15 +168,7 @@ internal sealed partial class OutcomeIngestor(
                 poison.Add((entry, reason!));
             }
         }
-        if (items.Count > 0)
-        {
-            await StoreAsync(items, poison, ct);
-        }
-        if (poison.Count > 0)
-        {
-            await DeadLetterAsync(db, poison);
-        }
-        await db.StreamAcknowledgeAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, ids);
+        return new ReadBatch(ids, items, poison);
     }
 
     private async Task StoreAsync(List<(StreamEntry Entry, OutcomeEvent Event)> items, List<(StreamEntry Entry, string Reason)> poison,
@@ -168,8 +214,13 @@ internal sealed partial class OutcomeIngestor(
 
     private async Task DeadLetterAsync(IDatabase db, List<(StreamEntry Entry, string Reason)> poison)
     {
+        var deadLettered = new HashSet<RedisValue>(await DeadLetteredIdsAsync(db, poison));
         foreach (var (entry, reason) in poison)
         {
+            if (deadLettered.Contains(entry.Id))
+            {
+                continue; // Dead-lettered already by a try whose acknowledgement failed.
+            }
             await db.StreamAddAsync(RedisKeys.OutcomesDeadLetterStream,
             [
                 new NameValueEntry(RedisKeys.OutcomeField, entry[RedisKeys.OutcomeField] is { IsNull: false } raw ? raw : RedisValue.EmptyString),
@@ -181,6 +232,16 @@ internal sealed partial class OutcomeIngestor(
         }
         metrics.DeadLetter(poison.Count);
     }
+
+    private static async Task<IEnumerable<RedisValue>> DeadLetteredIdsAsync(IDatabase db, List<(StreamEntry Entry, string Reason)> poison)
+    {
+        // Only the tail can hold them: dead letters of this batch are the newest.
+        var recent = await db.StreamRangeAsync(RedisKeys.OutcomesDeadLetterStream, count: poison.Count, messageOrder: Order.Descending);
+        return recent.Select(r => r["id"]);
+    }
+
+    private sealed record ReadBatch(
+        RedisValue[] Ids, List<(StreamEntry Entry, OutcomeEvent Event)> Items, List<(StreamEntry Entry, string Reason)> Poison);
 
     // Class 22 (data exception) and 23 (integrity): the data is at fault, retrying cannot help.
     private static bool IsDataError(PostgresException ex) =>
