@@ -35,6 +35,7 @@ public class MetricsServiceFixture : IAsyncLifetime
         await Redis.InitializeAsync();
         await Postgres.InitializeAsync();
         _mux = await ConnectionMultiplexer.ConnectAsync(Redis.ConnectionString);
+        await BeforeServiceStartsAsync();
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             web.UseSetting("ConnectionStrings:redis", Redis.ConnectionString);
@@ -52,6 +53,9 @@ public class MetricsServiceFixture : IAsyncLifetime
         Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         await Wait.UntilAsync(async () => (await Client.GetAsync("/health")).IsSuccessStatusCode, "the service to become ready");
     }
+
+    /// <summary>Runs once Redis and PostgreSQL are up, before the service starts.</summary>
+    protected virtual Task BeforeServiceStartsAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
