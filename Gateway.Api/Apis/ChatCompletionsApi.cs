@@ -179,7 +179,8 @@ internal static class ChatCompletionsApi
     private static string RequestId(HttpContext context)
     {
         var given = context.Request.Headers["x-request-id"];
-        var id = given.Count > 0 && given[0] is { Length: > 0 and <= 200 } g ? g : "req_" + Guid.NewGuid().ToString("N");
+        // Echoed as a response header: only visible ASCII, or Kestrel refuses to write it (a 500).
+        var id = given.Count > 0 && given[0] is { Length: > 0 and <= 200 } g && !g.AsSpan().ContainsAnyExceptInRange('!', '~') ? g : "req_" + Guid.NewGuid().ToString("N");
         context.Response.Headers["x-request-id"] = id;
         return id;
     }

@@ -65,11 +65,18 @@ internal sealed class ChatRequestReader : IDisposable
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 128 });
+            // 64: the depth every adapter's reader and writer accepts, so nothing deeper gets past this point.
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
         }
         catch (JsonException ex)
         {
             return new(400, $"The request body is not valid JSON: {ex.Message}", null, "invalid_json");
+        }
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span) || HasLoneSurrogateEscape(body.Span))
+        {
+            // The parser does not check string contents; reading them later would throw (a 500, or a 502 from an adapter).
+            document.Dispose();
+            return new(400, "The request body is not valid UTF-8 JSON text (invalid bytes or an unpaired \\u surrogate escape).", null, "invalid_json");
         }
         if (Validate(document.RootElement) is { } problem)
         {
@@ -79,6 +86,52 @@ internal sealed class ChatRequestReader : IDisposable
         Request = new ChatRequest(body, document);
         return null;
     }
+
+    /// <summary>
+    /// True when a <c>\uD800</c>-<c>\uDFFF</c> escape is not part of a high-low pair. Only called on text that
+    /// parsed as JSON, where a backslash can only start an escape inside a string.
+    /// </summary>
+    internal static bool HasLoneSurrogateEscape(ReadOnlySpan<byte> json)
+    {
+        var i = json.IndexOf((byte)'\\');
+        while (i >= 0 && i + 1 < json.Length)
+        {
+            if (json[i + 1] != (byte)'u' || i + 6 > json.Length)
+            {
+                i += 2;
+            }
+            else
+            {
+                var unit = Hex(json.Slice(i + 2, 4));
+                if (unit is >= 0xDC00 and <= 0xDFFF)
+                {
+                    return true;
+                }
+                if (unit is >= 0xD800 and <= 0xDBFF)
+                {
+                    if (i + 12 > json.Length || json[i + 6] != (byte)'\\' || json[i + 7] != (byte)'u' || Hex(json.Slice(i + 8, 4)) is < 0xDC00 or > 0xDFFF)
+                    {
+                        return true;
+                    }
+                    i += 12;
+                }
+                else
+                {
+                    i += 6;
+                }
+            }
+            if (i >= json.Length)
+            {
+                break;
+            }
+            var next = json[i..].IndexOf((byte)'\\');
+            i = next < 0 ? -1 : i + next;
+        }
+        return false;
+    }
+
+    private static int Hex(ReadOnlySpan<byte> four) =>
+        System.Buffers.Text.Utf8Parser.TryParse(four, out ushort value, out var consumed, 'X') && consumed == 4 ? value : -1;
 
     private static RequestProblem TooLarge(long limit) =>
         new(413, $"The request body is larger than the limit of {limit} bytes.", null, "request_too_large");
