@@ -9,5 +9,5 @@ app.MapDefaultEndpoints();
 app.MapApplicationEndpoints();
 app.Run();
 
-/// <summary>Entry point, visible to WebApplicationFactory in tests.</summary>
+// Entry point, visible to WebApplicationFactory in tests.
 public partial class Program;

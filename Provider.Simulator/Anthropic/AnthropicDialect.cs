@@ -9,7 +9,7 @@ using Switchboard.Simulator.Wire;
 
 namespace Switchboard.Simulator.Anthropic;
 
-/// <summary>Anthropic Messages API.</summary>
+// Anthropic Messages API.
 internal sealed class AnthropicDialect : Dialect
 {
     public override string Type => ProviderTypes.Anthropic;

@@ -17,7 +17,7 @@ internal sealed record ControlError(string Error);
 [JsonSerializable(typeof(ControlError))]
 internal sealed partial class SimulatorJsonContext : JsonSerializerContext;
 
-/// <summary>Control API (<c>/_sim</c>): profiles and statistics, for tests and benchmarks.</summary>
+// Control API (/_sim): profiles and statistics, for tests and benchmarks.
 internal static partial class ControlApi
 {
     public static RouteGroupBuilder MapControlApi(this IEndpointRouteBuilder app)

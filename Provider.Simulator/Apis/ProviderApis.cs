@@ -5,10 +5,8 @@ using Switchboard.Simulator.Serving;
 
 namespace Switchboard.Simulator.Apis;
 
-/// <summary>
-/// The simulated provider APIs, each under <c>/{name}</c>, in the protocol of the profile's type. Handlers are plain
-/// request delegates: the pipeline writes the response itself (paced SSE, faults), so no result types or model binding.
-/// </summary>
+// The simulated provider APIs, each under /{name}, in the protocol of the profile's type. Handlers are plain request
+// delegates: the pipeline writes the response itself (paced SSE, faults), so no result types or model binding.
 internal static class ProviderApis
 {
     private static readonly OpenAiDialect OpenAi = new();

@@ -1,13 +1,11 @@
 namespace Switchboard.Simulator.Behaviour;
 
-/// <summary>
-/// Log-normal time to first token fitted to two percentiles: median = e^mu, so mu = ln(p50); p99 = e^(mu + z99 sigma),
-/// so sigma = ln(p99 / p50) / z99. Real first-token latencies are right-skewed like this: most requests near the
-/// median, a long tail at peak load.
-/// </summary>
+// Log-normal time to first token fitted to two percentiles: median = e^mu, so mu = ln(p50); p99 = e^(mu + z99 sigma),
+// so sigma = ln(p99 / p50) / z99. Real first-token latencies are right-skewed like this: most requests near the
+// median, a long tail at peak load.
 internal readonly record struct LatencyDistribution(double Mu, double Sigma, bool Zero)
 {
-    /// <summary>The standard normal's 99th percentile.</summary>
+    // The standard normal's 99th percentile.
     public const double Z99 = 2.3263478740408408;
 
     public static LatencyDistribution Fit(double p50Ms, double p99Ms)

@@ -12,10 +12,10 @@ internal enum Fault
     StreamError,
 }
 
-/// <summary>Everything random about one request, drawn up front from the profile's seed and the request's sequence number.</summary>
+// Everything random about one request, drawn up front from the profile's seed and the request's sequence number.
 internal readonly record struct ResponsePlan(Fault Fault, TimeSpan TimeToFirstToken, TimeSpan TokenInterval, int DisconnectAfter)
 {
-    /// <summary>When token <paramref name="index"/> (0-based) is due, measured from the request's arrival.</summary>
+    // When token index (0-based) is due, measured from the request's arrival.
     public TimeSpan DueAt(int index) => TimeToFirstToken + TokenInterval * index;
 
     public static ResponsePlan Draw(ProviderProfile profile, long sequence)

@@ -1,9 +1,7 @@
 namespace Switchboard.Simulator.Behaviour;
 
-/// <summary>
-/// A small deterministic generator (SplitMix64). Unlike <see cref="Random"/> its sequence is fixed by the seed on
-/// every runtime and platform, which is what makes a simulator run repeatable.
-/// </summary>
+// A small deterministic generator (SplitMix64). Unlike Random its sequence is fixed by the seed on every runtime and
+// platform, which is what makes a simulator run repeatable.
 internal struct SimRandom(ulong seed)
 {
     private ulong _state = seed;
@@ -18,14 +16,14 @@ internal struct SimRandom(ulong seed)
         return Mix(_state);
     }
 
-    /// <summary>Uniform in [0, 1).</summary>
+    // Uniform in [0, 1).
     public double NextDouble() => (NextULong() >> 11) * (1.0 / (1UL << 53));
 
     public int Next(int maxExclusive) => (int)(NextULong() % (ulong)maxExclusive);
 
     public bool Chance(double probability) => probability > 0 && NextDouble() < probability;
 
-    /// <summary>Standard normal draw (Box-Muller).</summary>
+    // Standard normal draw (Box-Muller).
     public double NextGaussian()
     {
         var u1 = 1.0 - NextDouble();
@@ -41,7 +39,7 @@ internal struct SimRandom(ulong seed)
     }
 }
 
-/// <summary>FNV-1a: a stable hash of request text (string.GetHashCode is randomised per process).</summary>
+// FNV-1a: a stable hash of request text (string.GetHashCode is randomised per process).
 internal struct StableHash()
 {
     private ulong _value = 14695981039346656037UL;

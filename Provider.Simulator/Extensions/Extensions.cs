@@ -26,11 +26,9 @@ internal static class Extensions
         app.MapProviderApis();
     }
 
-    /// <summary>
-    /// Started as <c>dotnet path/to/Provider.Simulator.dll</c> from another directory, the content root is that
-    /// directory and appsettings.json (quiet logging, configured profiles) would be missed: read it from beside the
-    /// assembly instead, as the lowest-precedence source so environment and command line still win.
-    /// </summary>
+    // Started as dotnet path/to/Provider.Simulator.dll from another directory, the content root is that directory and
+    // appsettings.json (quiet logging, configured profiles) would be missed: read it from beside the assembly
+    // instead, as the lowest-precedence source so environment and command line still win.
     private static void AddSettingsBesideTheAssembly(this IHostApplicationBuilder builder)
     {
         if (File.Exists(Path.Combine(builder.Environment.ContentRootPath, "appsettings.json")))

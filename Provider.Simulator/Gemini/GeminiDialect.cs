@@ -8,10 +8,8 @@ using Switchboard.Simulator.Wire;
 
 namespace Switchboard.Simulator.Gemini;
 
-/// <summary>
-/// Gemini generateContent / streamGenerateContent. The model and the method come from the path
-/// (<c>models/{model}:{method}</c>); with <c>alt=sse</c> the stream is SSE, otherwise a JSON array written piece by piece.
-/// </summary>
+// Gemini generateContent / streamGenerateContent. The model and the method come from the path
+// (models/{model}:{method}); with alt=sse the stream is SSE, otherwise a JSON array written piece by piece.
 internal sealed class GeminiDialect : Dialect
 {
     public const string TargetRouteValue = "target";

@@ -9,12 +9,12 @@ internal enum FinishReason
 
 internal readonly record struct Alternative(string Token, double Logprob);
 
-/// <summary>Log probability of one content piece and its most likely alternatives (the piece itself first).</summary>
+// Log probability of one content piece and its most likely alternatives (the piece itself first).
 internal sealed record PieceLogprob(double Logprob, Alternative[] Top);
 
 internal sealed record ToolCall(string Id, string Name, string Arguments, string[] Pieces);
 
-/// <summary>One generated choice. Every piece (content, tool-argument fragment, thinking) is one output token.</summary>
+// One generated choice. Every piece (content, tool-argument fragment, thinking) is one output token.
 internal sealed record Choice(string[] Pieces, ToolCall? Tool, string[] Thinking, PieceLogprob[]? Logprobs, FinishReason Finish)
 {
     public string Text => string.Concat(Pieces);
@@ -22,7 +22,7 @@ internal sealed record Choice(string[] Pieces, ToolCall? Tool, string[] Thinking
     public int Tokens => Pieces.Length + (Tool?.Pieces.Length ?? 0) + Thinking.Length;
 }
 
-/// <summary>The complete answer to a request, produced before anything is written, so usage always matches what streams.</summary>
+// The complete answer to a request, produced before anything is written, so usage always matches what streams.
 internal sealed record Answer(string Id, string Model, long Created, int PromptTokens, Choice[] Choices)
 {
     public int OutputTokens
@@ -39,6 +39,6 @@ internal sealed record Answer(string Id, string Model, long Created, int PromptT
         }
     }
 
-    /// <summary>Token pieces in stream order across choices (choices are streamed one after another).</summary>
+    // Token pieces in stream order across choices (choices are streamed one after another).
     public int StreamedPieces => OutputTokens;
 }

@@ -3,10 +3,8 @@ using Switchboard.Simulator.Profiles;
 
 namespace Switchboard.Simulator.Generation;
 
-/// <summary>
-/// Builds the deterministic answer: the same seed, model and prompt always give the same text. A tool call is made
-/// when tools are offered and either tool_choice requires one or the last user message contains "call a tool".
-/// </summary>
+// Builds the deterministic answer: the same seed, model and prompt always give the same text. A tool call is made
+// when tools are offered and either tool_choice requires one or the last user message contains "call a tool".
 internal static class AnswerComposer
 {
     public const string ToolTrigger = "call a tool";
@@ -107,7 +105,7 @@ internal static class AnswerComposer
             : null;
     }
 
-    /// <summary>Sentence-like text: one word per piece, capitalised after a full stop, ending with one.</summary>
+    // Sentence-like text: one word per piece, capitalised after a full stop, ending with one.
     private static string[] Words(ref SimRandom random, int count)
     {
         var pieces = new string[count];

@@ -18,19 +18,17 @@ internal enum OutputFormat
 
 internal sealed record ToolSpec(string Name, JsonElement? Schema);
 
-/// <summary>Labelled mode (cascade experiments): the request says which label is correct; the profile's accuracy decides.</summary>
+// Labelled mode (cascade experiments): the request says which label is correct; the profile's accuracy decides.
 internal sealed record LabelRequest(string Item, IReadOnlyList<string> Labels, string Correct);
 
-/// <summary>
-/// What the answer depends on, read from any of the three protocols. Schemas are <see cref="JsonElement"/>s into the
-/// request document, so an instance lives only as long as the handler that parsed it.
-/// </summary>
+// What the answer depends on, read from any of the three protocols. Schemas are JsonElements into the request
+// document, so an instance lives only as long as the handler that parsed it.
 internal sealed class GenerationRequest
 {
     public string Model { get; set; } = "";
     public bool Stream { get; set; }
     public bool IncludeUsage { get; set; }
-    /// <summary>Stream as SSE; false only for Gemini's streamGenerateContent without <c>alt=sse</c> (a JSON array).</summary>
+    // Stream as SSE; false only for Gemini's streamGenerateContent without alt=sse (a JSON array).
     public bool SseFraming { get; set; } = true;
     public int Choices { get; set; } = 1;
     public int? MaxTokens { get; set; }
@@ -47,11 +45,9 @@ internal sealed class GenerationRequest
     public LabelRequest? Label { get; set; }
 }
 
-/// <summary>
-/// Counts the prompt while a reader walks it. The documented rule: prompt tokens = ceil(characters of input text / 4)
-/// + 4 per message (+ the length of tool definitions / 4); the text also seeds the answer, so the same prompt gets the
-/// same answer.
-/// </summary>
+// Counts the prompt while a reader walks it. The documented rule: prompt tokens = ceil(characters of input text / 4)
+// + 4 per message (+ the length of tool definitions / 4); the text also seeds the answer, so the same prompt gets the
+// same answer.
 internal struct PromptMeasure()
 {
     private Behaviour.StableHash _hash = new();

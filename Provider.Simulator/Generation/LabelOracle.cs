@@ -2,12 +2,10 @@ using Switchboard.Simulator.Behaviour;
 
 namespace Switchboard.Simulator.Generation;
 
-/// <summary>
-/// Labelled mode for cascade experiments. Per item (seed + item id, so repeatable and independent of arrival order)
-/// the correct label is answered with probability <c>accuracy</c>, otherwise another label. The reported probability
-/// is calibrated so that confidence means something: right answers draw p = 0.6 + 0.39 sqrt(u) (mostly above 0.85),
-/// wrong ones p = 0.34 + 0.5 u^2 (mostly below 0.6).
-/// </summary>
+// Labelled mode for cascade experiments. Per item (seed + item id, so repeatable and independent of arrival order)
+// the correct label is answered with probability accuracy, otherwise another label. The reported probability is
+// calibrated so that confidence means something: right answers draw p = 0.6 + 0.39 sqrt(u) (mostly above 0.85), wrong
+// ones p = 0.34 + 0.5 u^2 (mostly below 0.6).
 internal static class LabelOracle
 {
     public static (string Label, double Probability, bool Correct) Decide(long seed, LabelRequest request, double accuracy)

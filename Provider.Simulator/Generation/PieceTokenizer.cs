@@ -1,9 +1,7 @@
 namespace Switchboard.Simulator.Generation;
 
-/// <summary>
-/// Splits text into the pieces the simulator streams and counts as tokens: a word or a run of punctuation, each
-/// with at most one leading space. Concatenating the pieces gives the text back exactly.
-/// </summary>
+// Splits text into the pieces the simulator streams and counts as tokens: a word or a run of punctuation, each with
+// at most one leading space. Concatenating the pieces gives the text back exactly.
 internal static class PieceTokenizer
 {
     public static string[] Split(string text)

@@ -5,11 +5,9 @@ using Switchboard.Simulator.Behaviour;
 
 namespace Switchboard.Simulator.Generation;
 
-/// <summary>
-/// Writes a sample JSON value for a JSON schema: objects get their required properties (all properties when none
-/// are marked required), enums their first value, strings a word, numbers a small value. Handles the OpenAPI-style
-/// upper-case types Gemini uses and local <c>$ref</c>s.
-/// </summary>
+// Writes a sample JSON value for a JSON schema: objects get their required properties (all properties when none are
+// marked required), enums their first value, strings a word, numbers a small value. Handles the OpenAPI-style
+// upper-case types Gemini uses and local $refs.
 internal static class SchemaSampler
 {
     private const int MaxDepth = 8;

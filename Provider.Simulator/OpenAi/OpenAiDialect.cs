@@ -9,7 +9,7 @@ using Switchboard.Simulator.Wire;
 
 namespace Switchboard.Simulator.OpenAi;
 
-/// <summary>OpenAI Chat Completions (also what DeepSeek, Qwen and Mistral speak).</summary>
+// OpenAI Chat Completions (also what DeepSeek, Qwen and Mistral speak).
 internal sealed class OpenAiDialect : Dialect
 {
     private const string Fingerprint = "fp_5f2c1a9b7e";
@@ -154,7 +154,7 @@ internal sealed class OpenAiDialect : Dialect
         headers["x-ratelimit-reset-tokens"] = reset;
     }
 
-    /// <summary>OpenAI writes reset times as Go durations: <c>12ms</c>, <c>1.5s</c>, <c>6m0s</c>.</summary>
+    // OpenAI writes reset times as Go durations: 12ms, 1.5s, 6m0s.
     internal static string GoDuration(TimeSpan span)
     {
         if (span < TimeSpan.FromSeconds(1))

@@ -3,7 +3,7 @@ using Switchboard.Simulator.Wire;
 
 namespace Switchboard.Simulator.OpenAi;
 
-/// <summary><c>GET /{name}/v1/models</c>: the profile's model list in OpenAI's list shape.</summary>
+// GET /{name}/v1/models: the profile's model list in OpenAI's list shape.
 internal static class OpenAiModels
 {
     // A fixed creation time keeps the answer byte-for-byte repeatable.

@@ -1,16 +1,14 @@
 namespace Switchboard.Simulator.Profiles;
 
-/// <summary>Partial TTFT percentiles in a patch: a missing field keeps the profile's value.</summary>
+// Partial TTFT percentiles in a patch: a missing field keeps the profile's value.
 internal sealed record LatencyPatch
 {
     public double? P50 { get; set; }
     public double? P99 { get; set; }
 }
 
-/// <summary>
-/// Body of <c>PUT /_sim/providers/{name}</c> and shape of a <c>Simulator:Providers:{name}</c> configuration section:
-/// every field optional, merged into the existing profile (or a fresh one).
-/// </summary>
+// Body of PUT /_sim/providers/{name} and shape of a Simulator:Providers:{name} configuration section: every field
+// optional, merged into the existing profile (or a fresh one).
 internal sealed record ProfilePatch
 {
     // Settable rather than init-only: the configuration binding generator only assigns settable properties.
@@ -65,7 +63,7 @@ internal sealed record ProfilePatch
 
 internal static class ProfileValidator
 {
-    /// <summary>Returns the first problem with a profile, or null when it is usable.</summary>
+    // Returns the first problem with a profile, or null when it is usable.
     public static string? Validate(ProviderProfile p)
     {
         if (!ProviderTypes.IsKnown(p.Type))

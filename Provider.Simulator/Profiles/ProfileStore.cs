@@ -3,14 +3,14 @@ using Microsoft.Extensions.Options;
 
 namespace Switchboard.Simulator.Profiles;
 
-/// <summary>Configuration: <c>Simulator:Providers:{name}</c> patches applied over the shipped profiles.</summary>
+// Configuration: Simulator:Providers:{name} patches applied over the shipped profiles.
 internal sealed class SimulatorOptions
 {
     public const string Section = "Simulator";
     public Dictionary<string, ProfilePatch> Providers { get; set; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>The simulated providers by name. Reads are lock-free; only the control API writes.</summary>
+// The simulated providers by name. Reads are lock-free; only the control API writes.
 internal sealed class ProfileStore
 {
     private readonly ConcurrentDictionary<string, ProviderState> _providers = new(StringComparer.Ordinal);
@@ -43,7 +43,7 @@ internal sealed class ProfileStore
 
     public IEnumerable<ProviderState> All => _providers.Values.OrderBy(p => p.Name, StringComparer.Ordinal);
 
-    /// <summary>Merges a patch into a provider (creating it); returns the problem instead when the result is invalid.</summary>
+    // Merges a patch into a provider (creating it); returns the problem instead when the result is invalid.
     public string? Apply(string name, ProfilePatch patch, out ProviderState? state)
     {
         // Control-plane writes are rare; serialising them keeps merge-then-swap atomic.
@@ -73,7 +73,7 @@ internal sealed class ProfileStore
         }
     }
 
-    /// <summary>Back to the configured profiles with zeroed statistics; providers created at runtime are removed.</summary>
+    // Back to the configured profiles with zeroed statistics; providers created at runtime are removed.
     public void Reset()
     {
         lock (_writes)

@@ -1,6 +1,6 @@
 namespace Switchboard.Simulator.Profiles;
 
-/// <summary>One simulated provider: its current profile plus the runtime state that outlives profile changes.</summary>
+// One simulated provider: its current profile plus the runtime state that outlives profile changes.
 internal sealed class ProviderState(string name, ProviderProfile profile, TimeProvider time)
 {
     private long _sequence;
@@ -10,7 +10,7 @@ internal sealed class ProviderState(string name, ProviderProfile profile, TimePr
     public ProviderStats Stats { get; } = new();
     public RateWindow Rate { get; } = new(time);
 
-    /// <summary>The n-th request of this provider since the last reset: with the seed it fixes every random draw.</summary>
+    // The n-th request of this provider since the last reset: with the seed it fixes every random draw.
     public long NextSequence() => Interlocked.Increment(ref _sequence);
 
     public void ResetRuntime()

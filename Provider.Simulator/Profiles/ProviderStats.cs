@@ -1,10 +1,8 @@
 namespace Switchboard.Simulator.Profiles;
 
-/// <summary>
-/// Request outcomes of one simulated provider. <c>requests</c> counts every request that reached a known profile;
-/// each ends as exactly one of <c>completed</c> (answered in full), <c>failed</c> (an error status or a fault the
-/// simulator injected: disconnect, malformed body) or <c>cancelled</c> (the client went away first).
-/// </summary>
+// Request outcomes of one simulated provider. requests counts every request that reached a known profile; each ends
+// as exactly one of completed (answered in full), failed (an error status or a fault the simulator injected:
+// disconnect, malformed body) or cancelled (the client went away first).
 internal sealed class ProviderStats
 {
     private long _requests;

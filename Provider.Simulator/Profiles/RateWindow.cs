@@ -1,13 +1,11 @@
 namespace Switchboard.Simulator.Profiles;
 
-/// <summary>What a provider would report in its rate-limit headers at the moment a request was admitted.</summary>
+// What a provider would report in its rate-limit headers at the moment a request was admitted.
 internal readonly record struct RateSnapshot(
     bool Limited, int RequestLimit, long RequestsRemaining, long TokenLimit, long TokensRemaining, TimeSpan ResetIn, DateTimeOffset ResetAt);
 
-/// <summary>
-/// Fixed one-minute window of requests and tokens. The lock is held for a few instructions only; the simulator
-/// must stay far cheaper than anything it is used to measure.
-/// </summary>
+// Fixed one-minute window of requests and tokens. The lock is held for a few instructions only; the simulator must
+// stay far cheaper than anything it is used to measure.
 internal sealed class RateWindow(TimeProvider time)
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);

@@ -1,9 +1,7 @@
 namespace Switchboard.Simulator.Profiles;
 
-/// <summary>
-/// Profiles every simulator starts with. Latencies are plausible public figures for short chat answers; DeepSeek
-/// carries the heavy tail providers show at peak hours (p99 near 10 s).
-/// </summary>
+// Profiles every simulator starts with. Latencies are plausible public figures for short chat answers; DeepSeek
+// carries the heavy tail providers show at peak hours (p99 near 10 s).
 internal static class ShippedProfiles
 {
     public static IReadOnlyDictionary<string, ProviderProfile> All { get; } = new Dictionary<string, ProviderProfile>(StringComparer.Ordinal)

@@ -6,43 +6,39 @@ using Switchboard.Simulator.Profiles;
 
 namespace Switchboard.Simulator.Serving;
 
-/// <summary>A request the protocol refuses, with the status the real API would use.</summary>
+// A request the protocol refuses, with the status the real API would use.
 internal readonly record struct Refusal(int Status, string Message);
 
-/// <summary>
-/// One provider wire protocol. The shared pipeline (<see cref="ExchangeRunner"/>) does profiles, faults, rate limits
-/// and pacing; a dialect only knows how its API spells requests, answers, events and errors.
-/// </summary>
+// One provider wire protocol. The shared pipeline (ExchangeRunner) does profiles, faults, rate limits and pacing; a
+// dialect only knows how its API spells requests, answers, events and errors.
 internal abstract class Dialect
 {
     public abstract string Type { get; }
 
-    /// <summary>Prefix of answer ids (<c>chatcmpl-</c>, <c>msg_</c>).</summary>
+    // Prefix of answer ids (chatcmpl-, msg_).
     public abstract string IdPrefix { get; }
 
-    /// <summary>Credentials and mandatory headers, checked before the body is read.</summary>
+    // Credentials and mandatory headers, checked before the body is read.
     public abstract Refusal? CheckHeaders(HttpRequest request, ProviderProfile profile);
 
-    /// <summary>Reads the protocol's request into the neutral form; a refusal for invalid input.</summary>
+    // Reads the protocol's request into the neutral form; a refusal for invalid input.
     public abstract Refusal? Read(JsonElement body, HttpContext context, GenerationRequest into);
 
     public abstract void WriteError(IBufferWriter<byte> output, int status, string message);
 
-    /// <summary>Headers on every answer from a known provider, including refusals (request id, rate limits).</summary>
+    // Headers on every answer from a known provider, including refusals (request id, rate limits).
     public abstract void AddHeaders(HttpResponse response, in RateSnapshot rate);
 
     public abstract void WriteBody(IBufferWriter<byte> output, Answer answer, GenerationRequest request);
 
-    /// <summary>
-    /// Writes the SSE stream piece by piece. Before writing the events that carry token i it yields i, so the caller
-    /// can send what is buffered and wait until that token is due.
-    /// </summary>
+    // Writes the SSE stream piece by piece. Before writing the events that carry token i it yields i, so the caller
+    // can send what is buffered and wait until that token is due.
     public abstract IEnumerable<int> WriteStream(IBufferWriter<byte> output, Answer answer, GenerationRequest request);
 
-    /// <summary>An SSE event whose data is not valid JSON (the malformed-body fault).</summary>
+    // An SSE event whose data is not valid JSON (the malformed-body fault).
     public virtual ReadOnlySpan<byte> MalformedEvent => "data: {\"id\":\"broken\",\"choices\":[{\"delta\":{\"content\":\"unterminated\n\n"u8;
 
-    /// <summary>The error a provider sends inside a stream that has already started (status 200).</summary>
+    // The error a provider sends inside a stream that has already started (status 200).
     public abstract void WriteStreamError(IBufferWriter<byte> output, string message);
 
     protected static string? Header(HttpRequest request, string name)

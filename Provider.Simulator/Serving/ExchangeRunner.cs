@@ -8,10 +8,8 @@ using Switchboard.Simulator.Wire;
 
 namespace Switchboard.Simulator.Serving;
 
-/// <summary>
-/// The whole life of one simulated request, the same for every protocol: find the profile, check headers, read the
-/// body, admit against the rate window, draw the plan, then hang, fail, or answer (paced, possibly cut or broken).
-/// </summary>
+// The whole life of one simulated request, the same for every protocol: find the profile, check headers, read the
+// body, admit against the rate window, draw the plan, then hang, fail, or answer (paced, possibly cut or broken).
 internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider time, IMeterFactory meters, ILogger<ExchangeRunner> logger)
 {
     public const string MeterName = "Switchboard.Simulator";
@@ -254,7 +252,7 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
         await response.BodyWriter.WriteAsync(body.WrittenMemory, context.RequestAborted);
     }
 
-    /// <summary>Labelled mode: <c>x-sim-item</c>, <c>x-sim-labels: a,b,c</c> and <c>x-sim-answer</c> all present.</summary>
+    // Labelled mode: x-sim-item, x-sim-labels: a,b,c and x-sim-answer all present.
     private static LabelRequest? LabelFromHeaders(HttpRequest request)
     {
         var headers = request.Headers;

@@ -7,7 +7,7 @@ namespace Switchboard.Simulator.Wire;
 
 internal static class Json
 {
-    /// <summary>Relaxed escaping, as the real APIs write: <c>\"</c> rather than <c>\u0022</c>, non-ASCII text as is.</summary>
+    // Relaxed escaping, as the real APIs write: \" rather than \u0022, non-ASCII text as is.
     public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
     public static Utf8JsonWriter Writer(IBufferWriter<byte> output) => new(output, WriterOptions);
@@ -35,7 +35,7 @@ internal static class Json
     public static JsonElement? Element(JsonElement obj, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v) && v.ValueKind is not JsonValueKind.Null and not JsonValueKind.Undefined ? v : null;
 
-    /// <summary>Either of two spellings (Gemini accepts camelCase and snake_case).</summary>
+    // Either of two spellings (Gemini accepts camelCase and snake_case).
     public static JsonElement? Element(JsonElement obj, string name, string alternative) => Element(obj, name) ?? Element(obj, alternative);
 
     public static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);

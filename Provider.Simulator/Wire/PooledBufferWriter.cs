@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace Switchboard.Simulator.Wire;
 
-/// <summary>An <see cref="IBufferWriter{T}"/> over pooled arrays: a whole response body is built without garbage.</summary>
+// An IBufferWriter<T> over pooled arrays: a whole response body is built without garbage.
 internal sealed class PooledBufferWriter(int initialCapacity = 1024) : IBufferWriter<byte>, IDisposable
 {
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);

@@ -7,7 +7,7 @@ using Switchboard.Simulator.Tests.Infrastructure;
 
 namespace Switchboard.Simulator.Tests.Anthropic;
 
-/// <summary>The official Anthropic .NET SDK (13.14.0), unmodified, pointed at the simulator.</summary>
+// The official Anthropic .NET SDK (13.14.0), unmodified, pointed at the simulator.
 [Collection(SimulatorCollection.Name)]
 public sealed class AnthropicSdkTests(SimulatorServer server)
 {

@@ -5,7 +5,7 @@ using Switchboard.Simulator.Tests.Infrastructure;
 
 namespace Switchboard.Simulator.Tests.Anthropic;
 
-/// <summary>The exact wire shapes of the Anthropic Messages API: SSE event names and order, headers, errors.</summary>
+// The exact wire shapes of the Anthropic Messages API: SSE event names and order, headers, errors.
 [Collection(SimulatorCollection.Name)]
 public sealed class AnthropicWireTests(SimulatorServer server)
 {

@@ -3,10 +3,8 @@ using Switchboard.Simulator.Profiles;
 
 namespace Switchboard.Simulator.Tests.Behaviour;
 
-/// <summary>
-/// The time to first token is sampled from the distribution directly (the same draw the server makes per request),
-/// so these assertions never depend on a wall clock.
-/// </summary>
+// The time to first token is sampled from the distribution directly (the same draw the server makes per request), so
+// these assertions never depend on a wall clock.
 public sealed class LatencyDistributionTests
 {
     private const int Samples = 20_000;

@@ -5,11 +5,9 @@ using Switchboard.Simulator.Tests.Infrastructure;
 
 namespace Switchboard.Simulator.Tests.Behaviour;
 
-/// <summary>
-/// Pacing on a <see cref="Microsoft.Extensions.Time.Testing.FakeTimeProvider"/>: a token arrives exactly when fake time
-/// reaches its due time. "Not yet" is checked after a short real pause; it cannot fail spuriously, since nothing but
-/// advancing the fake clock can release the token.
-/// </summary>
+// Pacing on a FakeTimeProvider: a token arrives exactly when fake time reaches its due time. "Not yet" is checked
+// after a short real pause; it cannot fail spuriously, since nothing but advancing the fake clock can release the
+// token.
 public sealed class PacingTests(FakeClockSimulatorServer server) : IClassFixture<FakeClockSimulatorServer>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);

@@ -5,7 +5,7 @@ using Switchboard.Simulator.Tests.Infrastructure;
 
 namespace Switchboard.Simulator.Tests.Gemini;
 
-/// <summary>Gemini has no official .NET SDK among our packages: answers are compared with recorded reference payloads.</summary>
+// Gemini has no official .NET SDK among our packages: answers are compared with recorded reference payloads.
 [Collection(SimulatorCollection.Name)]
 public sealed class GeminiWireTests(SimulatorServer server)
 {

@@ -5,10 +5,8 @@ using System.Text;
 
 namespace Switchboard.Simulator.Tests.Hosting;
 
-/// <summary>
-/// The way the gateway's tests and the benchmarks start it: <c>dotnet Provider.Simulator.dll --urls ...</c> from another
-/// directory. Settings must still be found (quiet logging, configuration) and requests must not be logged.
-/// </summary>
+// The way the gateway's tests and the benchmarks start it: dotnet Provider.Simulator.dll --urls ... from another
+// directory. Settings must still be found (quiet logging, configuration) and requests must not be logged.
 public sealed class ProcessTests
 {
     [Fact]
@@ -93,7 +91,7 @@ public sealed class ProcessTests
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>The simulator's own build output (same configuration as the tests), not the copy beside the tests.</summary>
+    // The simulator's own build output (same configuration as the tests), not the copy beside the tests.
     private static string FindSimulatorDll()
     {
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;

@@ -4,10 +4,8 @@ namespace Switchboard.Simulator.Tests.Infrastructure;
 
 public static class JsonShape
 {
-    /// <summary>
-    /// Every field of <paramref name="reference"/> must be present in <paramref name="actual"/> with the same JSON kind
-    /// (arrays compared element by element against the reference's first element). Returns the differences.
-    /// </summary>
+    // Every field of reference must be present in actual with the same JSON kind (arrays compared element by element
+    // against the reference's first element). Returns the differences.
     public static IReadOnlyList<string> Differences(JsonElement reference, JsonElement actual, string path = "$")
     {
         var differences = new List<string>();

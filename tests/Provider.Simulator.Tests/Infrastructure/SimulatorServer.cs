@@ -9,16 +9,14 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Switchboard.Simulator.Tests.Infrastructure;
 
-/// <summary>
-/// The simulator on real Kestrel, 127.0.0.1 and a free port, so the official SDKs talk to it over real HTTP. Tests
-/// create their own uniquely named providers through the control API and never share one.
-/// </summary>
+// The simulator on real Kestrel, 127.0.0.1 and a free port, so the official SDKs talk to it over real HTTP. Tests
+// create their own uniquely named providers through the control API and never share one.
 public class SimulatorServer : WebApplicationFactory<Program>
 {
     private static int s_counter;
     private Uri? _baseAddress;
 
-    /// <summary>When set, every delay in the simulator runs on this clock.</summary>
+    // When set, every delay in the simulator runs on this clock.
     protected virtual FakeTimeProvider? Clock => null;
 
     public Uri BaseAddress => _baseAddress ??= Start();
@@ -50,7 +48,7 @@ public class SimulatorServer : WebApplicationFactory<Program>
 
     public static string UniqueName(string prefix) => $"{prefix}{Interlocked.Increment(ref s_counter)}";
 
-    /// <summary>Creates (or patches) a provider; zero latency unless the patch says otherwise.</summary>
+    // Creates (or patches) a provider; zero latency unless the patch says otherwise.
     public async Task<string> ProviderAsync(string type, object? patch = null, string? name = null)
     {
         name ??= UniqueName(type);
@@ -69,7 +67,7 @@ public class SimulatorServer : WebApplicationFactory<Program>
     public async Task<Stats> StatsAsync(string name) =>
         (await Http.GetFromJsonAsync<Stats>($"/_sim/providers/{name}/stats"))!;
 
-    /// <summary>Polls until the statistics satisfy a condition (outcomes are counted after the response ends).</summary>
+    // Polls until the statistics satisfy a condition (outcomes are counted after the response ends).
     public async Task<Stats> WaitForStatsAsync(string name, Func<Stats, bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
@@ -98,7 +96,7 @@ public class SimulatorServer : WebApplicationFactory<Program>
 
 public sealed record Stats(long Requests, long Completed, long Cancelled, long Failed);
 
-/// <summary>The simulator with a <see cref="FakeTimeProvider"/>: pacing is asserted by advancing time, never by waiting.</summary>
+// The simulator with a FakeTimeProvider: pacing is asserted by advancing time, never by waiting.
 public sealed class FakeClockSimulatorServer : SimulatorServer
 {
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero));

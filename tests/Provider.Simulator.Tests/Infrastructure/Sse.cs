@@ -4,7 +4,7 @@ namespace Switchboard.Simulator.Tests.Infrastructure;
 
 public sealed record SseEvent(string? Event, string Data);
 
-/// <summary>A strict reader of the raw SSE wire format, to pin the exact event sequences down.</summary>
+// A strict reader of the raw SSE wire format, to pin the exact event sequences down.
 public static class Sse
 {
     public static IReadOnlyList<SseEvent> Parse(string body, string separator = "\n\n")
@@ -37,7 +37,7 @@ public static class Sse
         return events;
     }
 
-    /// <summary>Reads one SSE block (up to a blank line) from a live stream.</summary>
+    // Reads one SSE block (up to a blank line) from a live stream.
     public static async Task<string?> ReadBlockAsync(StreamReader reader, CancellationToken ct = default)
     {
         var block = new StringBuilder();

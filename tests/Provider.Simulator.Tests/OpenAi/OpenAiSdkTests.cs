@@ -8,7 +8,7 @@ using Switchboard.Simulator.Tests.Infrastructure;
 
 namespace Switchboard.Simulator.Tests.OpenAi;
 
-/// <summary>The official OpenAI .NET SDK (2.15.0), unmodified, pointed at the simulator.</summary>
+// The official OpenAI .NET SDK (2.15.0), unmodified, pointed at the simulator.
 [Collection(SimulatorCollection.Name)]
 public sealed class OpenAiSdkTests(SimulatorServer server)
 {

@@ -5,7 +5,7 @@ using Switchboard.Simulator.Tests.Infrastructure;
 
 namespace Switchboard.Simulator.Tests.OpenAi;
 
-/// <summary>The exact wire shapes (headers, SSE framing, error bodies) of the OpenAI Chat Completions API.</summary>
+// The exact wire shapes (headers, SSE framing, error bodies) of the OpenAI Chat Completions API.
 [Collection(SimulatorCollection.Name)]
 public sealed class OpenAiWireTests(SimulatorServer server)
 {
