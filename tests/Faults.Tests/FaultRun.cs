@@ -8,8 +8,14 @@ public sealed record FaultRun(string Task, IReadOnlyList<RequestResult> Results,
 {
     public IEnumerable<RequestResult> Clients => Results.Where(r => !r.Intruder);
     public IEnumerable<RequestResult> Intruders => Results.Where(r => r.Intruder);
-    public IReadOnlyList<RequestResult> Failed => [.. Clients.Where(r => !r.Ok)];
-    public IReadOnlyList<RequestResult> IntrudersAdmitted => [.. Intruders.Where(r => !r.Ok)];
+
+    /// <summary>Requests that got no proper answer: an error, a broken body, or for a wrong key anything but a 401.</summary>
+    public IReadOnlyList<RequestResult> Failed => [.. Results.Where(r => !r.Ok && !Admitted(r))];
+
+    /// <summary>Requests with a wrong key that were let through.</summary>
+    public IReadOnlyList<RequestResult> IntrudersAdmitted => [.. Intruders.Where(Admitted)];
+
+    private static bool Admitted(RequestResult r) => r.Intruder && r.Status is >= 200 and < 300;
 
     /// <summary>Outcome events the gateways must have emitted: one per attempt of every answered request.</summary>
     public long ExpectedEvents(Func<RequestResult, bool>? where = null) =>
@@ -25,7 +31,7 @@ public sealed record FaultRun(string Task, IReadOnlyList<RequestResult> Results,
         return string.Create(CultureInfo.InvariantCulture,
             $"{Task}: {Results.Count} requests in {Duration.TotalSeconds:F0} s ({Results.Count / Duration.TotalSeconds:F0}/s), " +
             $"{Clients.Count(r => r.Ok)} ok, {Failed.Count} failed, {Clients.Count(r => r.ConnectRetries > 0)} retried on the other replica, " +
-            $"{Intruders.Count()} intruders ({IntrudersAdmitted.Count} not refused), p99 {p99:F0} ms, " +
+            $"{Intruders.Count()} intruders ({IntrudersAdmitted.Count} admitted), p99 {p99:F0} ms, " +
             $"{Clients.Count(r => r.Stream)} streamed");
     }
 
