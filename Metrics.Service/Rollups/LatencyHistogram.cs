@@ -14,8 +14,19 @@ internal sealed class LatencyHistogram
     public const int BucketCount = 881;
 
     private static readonly double LogRatio = Math.Log(Ratio);
-    // Sparse: a minute of one deployment fills a handful of buckets, and thousands of deltas live per batch.
+    // Sparse while small: a minute of one cell fills a handful of buckets and thousands of deltas live per batch.
+    // Dense once a query merges many rows into it: array adds instead of hash lookups.
     private readonly Dictionary<int, long> _counts = [];
+    private readonly long[]? _dense;
+
+    /// <param name="dense">True for the few accumulators of a query, which merge thousands of rows each.</param>
+    public LatencyHistogram(bool dense = false)
+    {
+        if (dense)
+        {
+            _dense = new long[BucketCount];
+        }
+    }
 
     public long Total { get; private set; }
 
@@ -40,12 +51,27 @@ internal sealed class LatencyHistogram
         {
             return;
         }
-        _counts[bucket] = _counts.GetValueOrDefault(bucket) + count;
+        if (_dense is not null)
+        {
+            _dense[bucket] += count;
+        }
+        else
+        {
+            _counts[bucket] = _counts.GetValueOrDefault(bucket) + count;
+        }
         Total += count;
     }
 
     public void Merge(LatencyHistogram other)
     {
+        if (other._dense is not null)
+        {
+            for (var i = 0; i < BucketCount; i++)
+            {
+                Add(i, other._dense[i]);
+            }
+            return;
+        }
         foreach (var (bucket, count) in other._counts)
         {
             Add(bucket, count);
@@ -76,7 +102,7 @@ internal sealed class LatencyHistogram
         long seen = 0;
         foreach (var bucket in SortedBuckets())
         {
-            seen += _counts[bucket];
+            seen += CountAt(bucket);
             if (seen >= rank)
             {
                 return Math.Round(ValueOf(bucket), 3);
@@ -96,13 +122,19 @@ internal sealed class LatencyHistogram
         var cells = new long[buckets.Length];
         for (var i = 0; i < buckets.Length; i++)
         {
-            cells[i] = ((long)buckets[i] << 32) | _counts[buckets[i]];
+            cells[i] = ((long)buckets[i] << 32) | CountAt(buckets[i]);
         }
         return cells;
     }
 
+    private long CountAt(int bucket) => _dense is not null ? _dense[bucket] : _counts[bucket];
+
     private int[] SortedBuckets()
     {
+        if (_dense is not null)
+        {
+            return [.. Enumerable.Range(0, BucketCount).Where(i => _dense[i] > 0)];
+        }
         var buckets = _counts.Keys.ToArray();
         Array.Sort(buckets);
         return buckets;

@@ -17,8 +17,15 @@ internal sealed class RollupAccumulator
     public long OutputTokens { get; set; }
     public long CachedInputTokens { get; set; }
     public long ReasoningTokens { get; set; }
-    public LatencyHistogram Latency { get; } = new();
-    public LatencyHistogram Ttft { get; } = new();
+    /// <param name="dense">True for query groups (few, each merging many rows); false for ingestion deltas (many, small).</param>
+    public RollupAccumulator(bool dense = false)
+    {
+        Latency = new LatencyHistogram(dense);
+        Ttft = new LatencyHistogram(dense);
+    }
+
+    public LatencyHistogram Latency { get; }
+    public LatencyHistogram Ttft { get; }
 
     public void AddEvent(OutcomeEvent e) => AddAttempt(new AttemptFacts(
         Accounting.IsCounted(e), e.ClientStatus, e.ClientLatencyMs, e.ClientTtftMs, e.Outcome, e.Winner, e.Error,

@@ -153,7 +153,7 @@ internal sealed class RollupReader(MetricsDatabase database)
     {
         if (!groups.TryGetValue(key, out var cell))
         {
-            cell = new RollupAccumulator();
+            cell = new RollupAccumulator(dense: true);
             groups.Add(key, cell);
         }
         return cell;

@@ -3,12 +3,17 @@ using Switchboard.Metrics.Rollups;
 
 namespace Switchboard.Metrics.Sla;
 
-/// <summary>One row of <c>GET /api/sla</c> (CONTRACT.md section 6); see <see cref="Accounting"/> for what each count means.</summary>
+/// <summary>
+/// One row of <c>GET /api/sla</c> (CONTRACT.md section 6); see <see cref="Accounting"/> for what each count means.
+/// A group with no request of its own (say a provider whose attempts all lost or failed over to another) has
+/// availability 1 (nothing the client saw failed there); its <see cref="Attempts"/> and
+/// <see cref="AttemptFailures"/> tell the provider's own record.
+/// </summary>
 internal sealed record SlaRow(
     string Group,
     long Requests,
     long Errors,
-    double? Availability,
+    double Availability,
     Percentiles LatencyMs,
     Percentiles TtftMs,
     decimal CostUsd,
@@ -34,7 +39,7 @@ internal sealed class SlaReport(RollupReader reader)
                 QueryParameters.GroupName(g.Key),
                 g.Value.Requests,
                 g.Value.Errors,
-                g.Value.Availability,
+                g.Value.Availability ?? 1.0,
                 Percentiles.Of(g.Value.Latency),
                 Percentiles.Of(g.Value.Ttft),
                 Math.Round(g.Value.CostUsd, 8),

@@ -26,7 +26,8 @@ if (mode is "ingest" or "all")
 }
 if (mode is "query" or "all")
 {
-    await QueryBench.RunAsync(Option("--requests", 2_000_000));
+    var reuse = Array.IndexOf(args, "--reuse") is var r && r >= 0 && r + 1 < args.Length ? args[r + 1] : null;
+    await QueryBench.RunAsync(Option("--requests", 2_000_000), keep: args.Contains("--keep"), reuse);
 }
 
 internal static class IngestBench
@@ -176,8 +177,23 @@ internal static class QueryBench
     /// Loads N requests spread over the last 24 h into a fresh database through the ingestion writer (COPY + rollups,
     /// as from the stream), then times GET /api/sla over those 24 h for each groupBy against the service process.
     /// </summary>
-    public static async Task RunAsync(int requests)
+    public static async Task RunAsync(int requests, bool keep, string? reuse = null)
     {
+        if (reuse is not null)
+        {
+            // A database kept by an earlier --keep run: time the queries again without loading.
+            var redisOnly = new RedisServer();
+            await redisOnly.InitializeAsync();
+            try
+            {
+                await TimeQueriesAsync(redisOnly.ConnectionString, reuse, DateTimeOffset.UtcNow.AddHours(-24), DateTimeOffset.UtcNow);
+            }
+            finally
+            {
+                await redisOnly.DisposeAsync();
+            }
+            return;
+        }
         Console.WriteLine($"== query: {requests:N0} requests over 24 h");
         var postgres = new PostgresDatabase();
         var redis = new RedisServer();
@@ -223,7 +239,26 @@ internal static class QueryBench
                 await vacuum.ExecuteNonQueryAsync();
             }
 
-            await using var service = await ServiceProcess.StartAsync(redis.ConnectionString, postgres.ConnectionString);
+            await TimeQueriesAsync(redis.ConnectionString, postgres.ConnectionString, from, now);
+        }
+        finally
+        {
+            await redis.DisposeAsync();
+            if (keep)
+            {
+                Console.WriteLine($"kept the database: {postgres.ConnectionString}");
+            }
+            else
+            {
+                await Cleanup.DropAsync(postgres);
+            }
+        }
+    }
+
+    private static async Task TimeQueriesAsync(string redis, string metricsdb, DateTimeOffset from, DateTimeOffset now)
+    {
+        {
+            await using var service = await ServiceProcess.StartAsync(redis, metricsdb);
             using var http = service.CreateClient();
             // The window as an operator asks it: the last 24 h, to the second (not minute-aligned).
             var window = $"from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(now.AddSeconds(1).ToString("O"))}";
@@ -246,11 +281,6 @@ internal static class QueryBench
                 var total = json.RootElement.EnumerateArray().Sum(r => r.GetProperty("requests").GetInt64());
                 Console.WriteLine($"SLA groupBy={groupBy,-8} p50 {times[10],6:F1} ms  max {times[^1],6:F1} ms  ({json.RootElement.GetArrayLength()} groups, {total:N0} requests)");
             }
-        }
-        finally
-        {
-            await redis.DisposeAsync();
-            await Cleanup.DropAsync(postgres);
         }
     }
 }

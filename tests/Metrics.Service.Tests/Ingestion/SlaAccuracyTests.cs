@@ -47,7 +47,7 @@ public sealed class SlaAccuracyTests(SeededFixture fixture) : IClassFixture<Seed
             Assert.Equal(e.Requests, row.Requests);
             Assert.Equal(e.Errors, row.Errors);
             Assert.Equal(e.Cost, row.CostUsd);
-            Assert.Equal(1.0 - ((double)e.Errors / e.Requests), row.Availability!.Value, 9);
+            Assert.Equal(1.0 - ((double)e.Errors / e.Requests), row.Availability, 9);
             Within1Percent(e.P50, row.LatencyMs.P50);
             Within1Percent(e.P95, row.LatencyMs.P95);
             Within1Percent(e.P99, row.LatencyMs.P99);
@@ -122,7 +122,7 @@ public sealed class SlaAccuracyTests(SeededFixture fixture) : IClassFixture<Seed
     private sealed record Expected(long Requests, long Errors, double P50, double P95, double P99, double TtftP50, double TtftP95, double TtftP99, decimal Cost);
 }
 
-public sealed record SlaRowDto(string Group, long Requests, long Errors, double? Availability, PercentilesDto LatencyMs, PercentilesDto TtftMs,
+public sealed record SlaRowDto(string Group, long Requests, long Errors, double Availability, PercentilesDto LatencyMs, PercentilesDto TtftMs,
     decimal CostUsd, long Attempts, long AttemptFailures);
 
 public sealed record PercentilesDto(double? P50, double? P95, double? P99);
