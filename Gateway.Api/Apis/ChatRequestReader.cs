@@ -169,6 +169,18 @@ internal sealed class ChatRequestReader : IDisposable
             {
                 return Bad($"'messages[{i}].content' must be a string, an array of content parts, or null.", $"messages[{i}].content");
             }
+            if (content.ValueKind == JsonValueKind.Array)
+            {
+                var j = 0;
+                foreach (var part in content.EnumerateArray())
+                {
+                    if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+                    {
+                        return Bad($"'messages[{i}].content[{j}]' must be a content part object with a string 'type'.", $"messages[{i}].content[{j}]");
+                    }
+                    j++;
+                }
+            }
             i++;
         }
         foreach (var p in root.EnumerateObject())

@@ -13,7 +13,7 @@ namespace Switchboard.Gateway.Configuration;
 /// </summary>
 internal sealed class GatewayConfig
 {
-    private readonly ConcurrentDictionary<string, ResolvedRoute?> _direct = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ResolvedRoute> _direct = new(StringComparer.Ordinal);
 
     public required RoutingDocument Document { get; init; }
     public required IReadOnlyDictionary<string, ProviderRuntime> Providers { get; init; }
@@ -49,16 +49,28 @@ internal sealed class GatewayConfig
         {
             return null;
         }
-        return _direct.GetOrAdd(model, static (m, self) =>
+        if (_direct.TryGetValue(model, out var cached))
         {
-            var i = m.IndexOf('/', StringComparison.Ordinal);
-            if (!self.Providers.TryGetValue(m[..i], out var provider))
-            {
-                return null;
-            }
-            return ResolvedRoute.From(m, new RouteConfig(), [new Target(provider, m[(i + 1)..], 1)]);
-        }, this);
+            return cached;
+        }
+        // Clients choose these names: unknown providers are never cached and the cache is capped, so a stream of
+        // made-up names cannot grow memory without bound.
+        if (!Providers.TryGetValue(model[..slash], out var provider))
+        {
+            return null;
+        }
+        var direct = ResolvedRoute.From(model, new RouteConfig(), [new Target(provider, model[(slash + 1)..], 1)]);
+        if (_direct.Count < MaxDirectRoutes)
+        {
+            _direct.TryAdd(model, direct);
+        }
+        return direct;
     }
+
+    private const int MaxDirectRoutes = 1024;
+
+    /// <summary><c>provider/model</c> routes kept for reuse (bounded).</summary>
+    internal int CachedDirectRoutes => _direct.Count;
 
     public static GatewayConfig Build(
         RoutingDocument doc,

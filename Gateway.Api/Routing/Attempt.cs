@@ -23,6 +23,8 @@ internal enum CancelReason
 /// </summary>
 internal sealed class Attempt : IDisposable
 {
+    private const int MaxPendingBytes = 1024 * 1024;
+
     private readonly CancellationTokenSource _timeout;
     private readonly CancellationTokenSource _linked;
     private readonly TimeProvider _timeProvider;
@@ -127,6 +129,12 @@ internal sealed class Attempt : IDisposable
                 {
                     FirstTokenTimestamp = _timeProvider.GetTimestamp();
                     return true;
+                }
+                if (Pending.WrittenCount > MaxPendingBytes)
+                {
+                    // Frames before the first token are held in memory: an upstream that never sends one must not fill it.
+                    SetFailure(ErrorClass.Malformed, $"no first token in the first {MaxPendingBytes / 1024} KiB of the stream");
+                    return false;
                 }
                 if (!more)
                 {

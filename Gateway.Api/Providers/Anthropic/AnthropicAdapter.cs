@@ -12,6 +12,7 @@ public sealed class AnthropicAdapter(TimeProvider timeProvider) : IProviderAdapt
     public const string DefaultApiVersion = "2023-06-01";
 
     private const int MaxErrorBodyBytes = 64 * 1024;
+    private const int MaxBodyBytes = 32 * 1024 * 1024;
 
     /// <summary>Creates the adapter on the system clock.</summary>
     public AnthropicAdapter() : this(TimeProvider.System) { }
@@ -65,22 +66,20 @@ public sealed class AnthropicAdapter(TimeProvider timeProvider) : IProviderAdapt
     {
         ArgumentNullException.ThrowIfNull(response);
         ArgumentNullException.ThrowIfNull(attempt);
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        // Bounded: JsonDocument.ParseAsync would buffer an endless or gigantic body whole.
+        var body = await UpstreamHttp.ReadBodyAsync(response, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        JsonDocument document;
+        try
         {
-            JsonDocument document;
-            try
-            {
-                document = await JsonDocument.ParseAsync(stream, default, cancellationToken).ConfigureAwait(false);
-            }
-            catch (JsonException ex)
-            {
-                throw new UpstreamProtocolException($"Anthropic answered with malformed JSON: {ex.Message}", ex);
-            }
-            using (document)
-            {
-                return AnthropicResponseTranslator.Translate(document.RootElement, attempt);
-            }
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            throw new UpstreamProtocolException($"Anthropic answered with malformed JSON: {ex.Message}", ex);
+        }
+        using (document)
+        {
+            return AnthropicResponseTranslator.Translate(document.RootElement, attempt);
         }
     }
 

@@ -9,6 +9,7 @@ namespace Switchboard.Gateway.Providers.Gemini;
 public sealed class GeminiAdapter(TimeProvider timeProvider) : IProviderAdapter
 {
     private const int MaxErrorBodyBytes = 64 * 1024;
+    private const int MaxBodyBytes = 32 * 1024 * 1024;
 
     /// <summary>Creates the adapter on the system clock.</summary>
     public GeminiAdapter() : this(TimeProvider.System) { }
@@ -54,22 +55,20 @@ public sealed class GeminiAdapter(TimeProvider timeProvider) : IProviderAdapter
     {
         ArgumentNullException.ThrowIfNull(response);
         ArgumentNullException.ThrowIfNull(attempt);
-        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        // Bounded: JsonDocument.ParseAsync would buffer an endless or gigantic body whole.
+        var body = await UpstreamHttp.ReadBodyAsync(response, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        JsonDocument document;
+        try
         {
-            JsonDocument document;
-            try
-            {
-                document = await JsonDocument.ParseAsync(stream, default, cancellationToken).ConfigureAwait(false);
-            }
-            catch (JsonException ex)
-            {
-                throw new UpstreamProtocolException($"Gemini answered with malformed JSON: {ex.Message}", ex);
-            }
-            using (document)
-            {
-                return GeminiResponseTranslator.Translate(document.RootElement, attempt);
-            }
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            throw new UpstreamProtocolException($"Gemini answered with malformed JSON: {ex.Message}", ex);
+        }
+        using (document)
+        {
+            return GeminiResponseTranslator.Translate(document.RootElement, attempt);
         }
     }
 
