@@ -69,7 +69,19 @@ public class MetricsServiceFixture : IAsyncLifetime
             await _mux.DisposeAsync();
         }
         await Redis.DisposeAsync();
-        await Postgres.DisposeAsync();
+        // DROP DATABASE ... WITH (FORCE) cannot end an autovacuum worker for a non-superuser: wait for it to finish.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await Postgres.DisposeAsync();
+                return;
+            }
+            catch (PostgresException) when (attempt < 30)
+            {
+                await Task.Delay(500);
+            }
+        }
     }
 
     /// <summary>XADDs events to the outcomes stream the way the gateway does.</summary>
