@@ -14,27 +14,27 @@ public sealed class MetricsClient(HttpClient http)
 {
     /// <summary>SLA per provider, model, route or key.</summary>
     public async Task<IReadOnlyList<SlaRow>> GetSlaAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
-        await http.GetFromJsonAsync($"/api/sla?{window.ToQuery()}&groupBy={groupBy}", AdminJson.Default.IReadOnlyListSlaRow, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<SlaRow>>($"/api/sla?{window.ToQuery()}&groupBy={groupBy}", AdminJson.Options, ct) ?? [];
 
     /// <summary>Per-route SLO compliance, error budget and burn rates.</summary>
     public async Task<IReadOnlyList<SloRow>> GetSloAsync(CancellationToken ct) =>
-        await http.GetFromJsonAsync("/api/slo", AdminJson.Default.IReadOnlyListSloRow, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<SloRow>>("/api/slo", AdminJson.Options, ct) ?? [];
 
     /// <summary>Cost per group (provider, model, route, key, task or day), with hedging and retry cost apart.</summary>
     public async Task<IReadOnlyList<CostRow>> GetCostAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
-        await http.GetFromJsonAsync($"/api/cost?{window.ToQuery()}&groupBy={groupBy}", AdminJson.Default.IReadOnlyListCostRow, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<CostRow>>($"/api/cost?{window.ToQuery()}&groupBy={groupBy}", AdminJson.Options, ct) ?? [];
 
     /// <summary>Time series per group for the charts.</summary>
     public async Task<IReadOnlyList<TimeSeries>> GetTimeSeriesAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
-        await http.GetFromJsonAsync($"/api/timeseries?{window.ToQuery()}&groupBy={groupBy}&step={window.Step}", AdminJson.Default.IReadOnlyListTimeSeries, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<TimeSeries>>($"/api/timeseries?{window.ToQuery()}&groupBy={groupBy}&step={window.Step}", AdminJson.Options, ct) ?? [];
 
     /// <summary>The request log, newest first.</summary>
     public async Task<IReadOnlyList<RequestRow>> GetRequestsAsync(RequestFilter filter, CancellationToken ct) =>
-        await http.GetFromJsonAsync($"/api/requests?{filter.ToQuery()}", AdminJson.Default.IReadOnlyListRequestRow, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<RequestRow>>($"/api/requests?{filter.ToQuery()}", AdminJson.Options, ct) ?? [];
 
     /// <summary>Every attempt of one request (hedges, retries, fallbacks), in start order.</summary>
     public async Task<IReadOnlyList<RequestRow>> GetAttemptsAsync(string requestId, CancellationToken ct) =>
-        await http.GetFromJsonAsync($"/api/requests/{Uri.EscapeDataString(requestId)}", AdminJson.Default.IReadOnlyListRequestRow, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<RequestRow>>($"/api/requests/{Uri.EscapeDataString(requestId)}", AdminJson.Options, ct) ?? [];
 }
 
 /// <summary>Filters of the request log; empty fields are left out of the query.</summary>

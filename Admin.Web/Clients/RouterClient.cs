@@ -16,11 +16,11 @@ public sealed class RouterClient(HttpClient http)
 {
     /// <summary>Live health of every deployment.</summary>
     public async Task<IReadOnlyList<DeploymentHealth>> GetHealthAsync(CancellationToken ct) =>
-        await http.GetFromJsonAsync("/api/health", AdminJson.Default.IReadOnlyListDeploymentHealth, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<DeploymentHealth>>("/api/health", AdminJson.Options, ct) ?? [];
 
     /// <summary>Alerts, newest first (acknowledged ones included).</summary>
     public async Task<IReadOnlyList<AlertItem>> GetAlertsAsync(CancellationToken ct) =>
-        await http.GetFromJsonAsync("/api/alerts", AdminJson.Default.IReadOnlyListAlertItem, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<AlertItem>>("/api/alerts", AdminJson.Options, ct) ?? [];
 
     /// <summary>Acknowledges an alert.</summary>
     public async Task AcknowledgeAlertAsync(string id, CancellationToken ct)
@@ -31,19 +31,19 @@ public sealed class RouterClient(HttpClient http)
 
     /// <summary>Quality scores over time per deployment.</summary>
     public async Task<IReadOnlyList<QualitySeries>> GetQualityAsync(CancellationToken ct) =>
-        await http.GetFromJsonAsync("/api/quality", AdminJson.Default.IReadOnlyListQualitySeries, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<QualitySeries>>("/api/quality", AdminJson.Options, ct) ?? [];
 
     /// <summary>The routing document in force, with its version.</summary>
     public Task<RoutingVersion?> GetCurrentRoutingAsync(CancellationToken ct) =>
-        http.GetFromJsonAsync("/api/routing/current", AdminJson.Default.RoutingVersion, ct);
+        http.GetFromJsonAsync<RoutingVersion>("/api/routing/current", AdminJson.Options, ct);
 
     /// <summary>Every published version, newest first (documents may be left out).</summary>
     public async Task<IReadOnlyList<RoutingVersion>> GetRoutingVersionsAsync(CancellationToken ct) =>
-        await http.GetFromJsonAsync("/api/routing/versions", AdminJson.Default.IReadOnlyListRoutingVersion, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<RoutingVersion>>("/api/routing/versions", AdminJson.Options, ct) ?? [];
 
     /// <summary>One version with its document.</summary>
     public Task<RoutingVersion?> GetRoutingVersionAsync(long version, CancellationToken ct) =>
-        http.GetFromJsonAsync($"/api/routing/versions/{version}", AdminJson.Default.RoutingVersion, ct);
+        http.GetFromJsonAsync<RoutingVersion>($"/api/routing/versions/{version}", AdminJson.Options, ct);
 
     /// <summary>Validates a document with the gateway's own validator; errors name the field.</summary>
     public async Task<ValidationResult> ValidateRoutingAsync(string documentJson, CancellationToken ct)
@@ -58,13 +58,13 @@ public sealed class RouterClient(HttpClient http)
     {
         using var parsed = JsonDocument.Parse(documentJson);
         var body = new PublishRequest(parsed.RootElement.Clone(), comment);
-        using var response = await http.PostAsJsonAsync("/api/routing/publish", body, AdminJson.Default.PublishRequest, ct);
+        using var response = await http.PostAsJsonAsync("/api/routing/publish", body, AdminJson.Options, ct);
         if (response.StatusCode == HttpStatusCode.BadRequest)
         {
             return new PublishResult(null, (await ReadValidationAsync(response, ct)).Errors);
         }
         response.EnsureSuccessStatusCode();
-        return new PublishResult(await response.Content.ReadFromJsonAsync(AdminJson.Default.RoutingVersion, ct), []);
+        return new PublishResult(await response.Content.ReadFromJsonAsync<RoutingVersion>(AdminJson.Options, ct), []);
     }
 
     /// <summary>Publishes an earlier version's document as a new version.</summary>
@@ -72,22 +72,22 @@ public sealed class RouterClient(HttpClient http)
     {
         using var response = await http.PostAsync($"/api/routing/rollback/{version}", content: null, ct);
         response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync(AdminJson.Default.RoutingVersion, ct);
+        return await response.Content.ReadFromJsonAsync<RoutingVersion>(AdminJson.Options, ct);
     }
 
     /// <summary>Gateway keys (never the keys themselves).</summary>
     public async Task<IReadOnlyList<GatewayKeyInfo>> GetKeysAsync(CancellationToken ct) =>
-        await http.GetFromJsonAsync("/api/keys", AdminJson.Default.IReadOnlyListGatewayKeyInfo, ct) ?? [];
+        await http.GetFromJsonAsync<IReadOnlyList<GatewayKeyInfo>>("/api/keys", AdminJson.Options, ct) ?? [];
 
     /// <summary>Creates a key; the answer carries the key, shown once.</summary>
     public async Task<CreatedKey> CreateKeyAsync(CreateKeyRequest request, CancellationToken ct)
     {
-        using var response = await http.PostAsJsonAsync("/api/keys", request, AdminJson.Default.CreateKeyRequest, ct);
+        using var response = await http.PostAsJsonAsync("/api/keys", request, AdminJson.Options, ct);
         if (!response.IsSuccessStatusCode)
         {
             throw new HttpRequestException($"Router.Worker refused the key: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}", null, response.StatusCode);
         }
-        return await response.Content.ReadFromJsonAsync(AdminJson.Default.CreatedKey, ct)
+        return await response.Content.ReadFromJsonAsync<CreatedKey>(AdminJson.Options, ct)
             ?? throw new HttpRequestException("Router.Worker answered an empty body to a key creation.");
     }
 
@@ -104,7 +104,7 @@ public sealed class RouterClient(HttpClient http)
         {
             response.EnsureSuccessStatusCode();
         }
-        var result = await response.Content.ReadFromJsonAsync(AdminJson.Default.ValidationResult, ct);
+        var result = await response.Content.ReadFromJsonAsync<ValidationResult>(AdminJson.Options, ct);
         return result ?? new ValidationResult { Valid = response.IsSuccessStatusCode };
     }
 }
