@@ -131,6 +131,7 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output) :
     {
         output.WriteLine(fixture.StartupLog);
         await Stack.EnsureRunningAsync();
+        var crashesBefore = Stack.Crashes().Count;
         var task = $"{name}-{Guid.NewGuid():N}"[..(name.Length + 9)];
         await using var load = new LoadGenerator([.. Stack.Gateways.Select(g => g.BaseAddress)], SwitchboardStack.GatewayKey, task, Rate);
         load.Start();
@@ -155,6 +156,9 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output) :
         {
             output.WriteLine(run.Failures());
         }
+        // No process may fall over on its own because a neighbour did.
+        var crashes = Stack.Crashes().Skip(crashesBefore).ToList();
+        Assert.True(crashes.Count == 0, string.Join("\n\n", crashes));
         return run;
     }
 

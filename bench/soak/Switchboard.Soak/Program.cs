@@ -59,10 +59,22 @@ var faults = Task.Run(async () =>
             await Task.Delay(wait, cancel.Token);
         }
         var started = load.Elapsed;
-        await fault.Inject(stack, cancel.Token);
+        Console.WriteLine($"# {started.TotalSeconds:F0} s: {fault.Name}");
+        string what;
+        try
+        {
+            await fault.Inject(stack, cancel.Token);
+            what = $"{fault.Name} {started.TotalSeconds:F0}-{load.Elapsed.TotalSeconds:F0} s";
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            what = $"{fault.Name} at {started.TotalSeconds:F0} s FAILED: {ex.Message.Split('\n')[0]}";
+            await stack.EnsureRunningAsync(cancel.Token);
+        }
+        Console.WriteLine($"# {load.Elapsed.TotalSeconds:F0} s: {what}");
         lock (faultLog)
         {
-            faultLog.Add((started, $"{fault.Name} {started.TotalSeconds:F0}-{load.Elapsed.TotalSeconds:F0} s"));
+            faultLog.Add((started, what));
         }
     }
 });
@@ -119,6 +131,12 @@ if (memory.Count >= 2)
     var last = memory[memory.Keys.Max()];
     Say("RSS first -> last minute: " + string.Join(", ", names.Select((n, i) => $"{n} {first[i]:F0} -> {last[i]:F0} MB")));
 }
+var crashes = stack.Crashes();
+Say($"processes that exited by themselves: {crashes.Count}");
+foreach (var crash in crashes)
+{
+    Say(crash);
+}
 foreach (var sample in clients.Where(r => !r.Ok).Take(10))
 {
     Say($"  error #{sample.Index} replica {sample.Replica} at {sample.StartedAt.TotalSeconds:F1} s: {sample.Error}");
@@ -131,7 +149,7 @@ if (outFile is not null)
 {
     await File.WriteAllTextAsync(outFile, report.ToString());
 }
-return errors == 0 && admitted == 0 && lost == 0 && ledger.RollupAttempts == ledger.Rows ? 0 : 1;
+return errors == 0 && admitted == 0 && lost == 0 && crashes.Count == 0 && ledger.RollupAttempts == ledger.Rows ? 0 : 1;
 
 void Collect(IReadOnlyList<RequestResult> results)
 {
@@ -218,12 +236,12 @@ internal sealed record Fault(string Name, TimeSpan At, Func<SwitchboardStack, Ca
         }),
     ];
 
-    /// <summary>Redis, Metrics.Service, PostgreSQL in turn, the first after 30 s, each fault at least 30 s before the end.</summary>
+    /// <summary>Redis, Metrics.Service, PostgreSQL in turn, the first after 30 s, the last one starting at least 45 s before the end.</summary>
     public static IReadOnlyList<Fault> ForRun(TimeSpan total)
     {
-        var interval = total <= TimeSpan.FromMinutes(5) ? TimeSpan.FromSeconds(50) : TimeSpan.FromMinutes(2);
+        var interval = total <= TimeSpan.FromMinutes(5) ? TimeSpan.FromSeconds(45) : TimeSpan.FromMinutes(2);
         var list = new List<Fault>();
-        for (var at = TimeSpan.FromSeconds(30); at + TimeSpan.FromSeconds(60) <= total; at += interval)
+        for (var at = TimeSpan.FromSeconds(30); at + TimeSpan.FromSeconds(45) <= total; at += interval)
         {
             list.Add(Cycle[list.Count % Cycle.Length] with { At = at });
         }

@@ -14,7 +14,9 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly Func<ChildProcess, CancellationToken, Task<bool>> _ready;
     private readonly Scratch _scratch;
     private readonly List<string> _log = [];
+    private readonly List<string> _crashes = [];
     private Process? _process;
+    private Process? _killing;
 
     public ChildProcess(string name, int port, string fileName, IReadOnlyList<string> args, IReadOnlyDictionary<string, string> env,
         Func<ChildProcess, CancellationToken, Task<bool>> ready, Scratch scratch)
@@ -33,6 +35,18 @@ public sealed class ChildProcess : IAsyncDisposable
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
     public bool Running => _process is { HasExited: false };
     public int? Pid => _process is { HasExited: false } p ? p.Id : null;
+
+    /// <summary>Exits nobody asked for (a crash under a fault is a bug), each with its exit code and output tail.</summary>
+    public IReadOnlyList<string> Crashes
+    {
+        get
+        {
+            lock (_log)
+            {
+                return [.. _crashes];
+            }
+        }
+    }
 
     /// <summary>Resident memory in MB (NaN when not running).</summary>
     public double RssMb() => Pid is { } pid ? ProcessInfo.RssMb(pid) : double.NaN;
@@ -55,7 +69,12 @@ public sealed class ChildProcess : IAsyncDisposable
         {
             psi.Environment[k] = v;
         }
-        var process = Process.Start(psi) ?? throw new InvalidOperationException($"{Name} did not start");
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        process.Exited += (_, _) => OnExited(process);
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"{Name} did not start");
+        }
         _scratch.Track(process.Id);
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
@@ -98,6 +117,7 @@ public sealed class ChildProcess : IAsyncDisposable
         }
         if (!process.HasExited)
         {
+            Volatile.Write(ref _killing, process);
             process.Kill(entireProcessTree: true);
             using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await process.WaitForExitAsync(bounded.Token);
@@ -122,6 +142,28 @@ public sealed class ChildProcess : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+        }
+    }
+
+    private void OnExited(Process process)
+    {
+        if (ReferenceEquals(Volatile.Read(ref _killing), process))
+        {
+            return;
+        }
+        string code;
+        try
+        {
+            code = process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidOperationException)
+        {
+            code = "?";
+        }
+        var tail = Tail();
+        lock (_log)
+        {
+            _crashes.Add($"{Name} exited by itself (code {code}) at {DateTime.UtcNow:HH:mm:ss.fff}:\n{tail}");
         }
     }
 

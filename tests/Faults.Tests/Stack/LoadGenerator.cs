@@ -43,10 +43,9 @@ public sealed class LoadGenerator : IAsyncDisposable
     private readonly ConcurrentDictionary<long, int> _inFlight = new();
     private readonly Stopwatch _clock = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _requests = [];
-    private readonly Lock _gate = new();
     private Task? _loop;
     private long _sent;
+    private long _pending;
 
     public LoadGenerator(IReadOnlyList<Uri> replicas, string gatewayKey, string task, double requestsPerSecond)
     {
@@ -87,12 +86,12 @@ public sealed class LoadGenerator : IAsyncDisposable
         {
             await _loop;
         }
-        Task[] pending;
-        lock (_gate)
+        // Bounded by the client timeout: every request ends one way or another within it.
+        var deadline = DateTime.UtcNow + _http.Timeout + TimeSpan.FromSeconds(30);
+        while (Interlocked.Read(ref _pending) > 0 && DateTime.UtcNow < deadline)
         {
-            pending = [.. _requests];
+            await Task.Delay(50);
         }
-        await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(90));
         return Drain();
     }
 
@@ -132,13 +131,8 @@ public sealed class LoadGenerator : IAsyncDisposable
                 var due = (long)(_clock.Elapsed.TotalSeconds * _rate);
                 while (index < due)
                 {
-                    var i = index++;
-                    var task = SendAsync(i);
-                    lock (_gate)
-                    {
-                        _requests.RemoveAll(t => t.IsCompleted);
-                        _requests.Add(task);
-                    }
+                    Interlocked.Increment(ref _pending);
+                    _ = SendAsync(index++);
                 }
             }
         }
@@ -148,6 +142,18 @@ public sealed class LoadGenerator : IAsyncDisposable
     }
 
     private async Task SendAsync(long i)
+    {
+        try
+        {
+            await SendWithRetryAsync(i);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    private async Task SendWithRetryAsync(long i)
     {
         Interlocked.Increment(ref _sent);
         var id = $"{_task}-{i:D7}";
@@ -172,8 +178,9 @@ public sealed class LoadGenerator : IAsyncDisposable
                 retries++;
                 replica = (replica + 1) % _replicas.Length;
             }
-            catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException)
+            catch (Exception ex)
             {
+                // Whatever went wrong, the request is counted (as failed), never silently dropped from the tally.
                 Record(new RequestResult(i, id, stream, intruder, first, replica, retries, started, _clock.Elapsed - started, 0, 0, false,
                     $"{ex.GetType().Name}: {ex.Message}"));
                 return;

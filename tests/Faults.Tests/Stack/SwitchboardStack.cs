@@ -297,6 +297,10 @@ public sealed class SwitchboardStack : IAsyncDisposable
         return state;
     }
 
+    /// <summary>Every process exit that no fault caused.</summary>
+    public IReadOnlyList<string> Crashes() =>
+        [.. new[] { Redis, Simulator, Metrics, Router }.Concat(Gateways).SelectMany(p => p.Crashes)];
+
     public string Tails() => string.Join("\n", new[] { Metrics, Router }.Concat(Gateways).Select(p => $"--- {p.Name}:\n{p.Tail()}"));
 
     public async ValueTask DisposeAsync()
