@@ -10,7 +10,7 @@ namespace Switchboard.Gateway.Tests.Reliability;
 /// Provider.Simulator (one provider of each type): every input is answered with a 4xx in the OpenAI error shape (or
 /// passed on and answered), never a 5xx, and memory stays bounded.
 /// </summary>
-[Collection(SimulatorCollection.Name)]
+[Collection(MemoryBoundCollection.Name)]
 public sealed class BadInputTests(SimulatorFixture sim, ITestOutputHelper output) : IAsyncLifetime
 {
     private const int MaxBodyBytes = 64 * 1024;

@@ -58,9 +58,12 @@ public sealed class MemoryPeak : IDisposable
 
     public void Dispose()
     {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
         _stop.Cancel();
         _sampler.Wait();
         Sample();
-        _stop.Dispose();
     }
 }
