@@ -8,7 +8,10 @@ public sealed class ManifestTests
     [Fact]
     public async Task Publisher_manifest_lists_every_resource_with_containers_for_redis_and_postgres()
     {
-        var appHostDir = Path.GetDirectoryName(Projects.AppHost.ProjectPath)!;
+        // ProjectPath names the app host's folder (older Aspire versions named the .csproj).
+        var appHostDir = Directory.Exists(Projects.AppHost.ProjectPath)
+            ? Projects.AppHost.ProjectPath
+            : Path.GetDirectoryName(Projects.AppHost.ProjectPath)!;
         var output = Path.Combine(Path.GetTempPath(), $"switchboard-manifest-{Guid.NewGuid():N}.json");
 #if DEBUG
         const string configuration = "Debug";
