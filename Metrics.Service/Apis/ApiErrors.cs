@@ -8,9 +8,6 @@ internal static class ApiErrors
     public static JsonHttpResult<ErrorBody> BadRequest(string message, string? param = null) =>
         TypedResults.Json(new ErrorBody(new ErrorDetail(message, "invalid_request_error", param, null)), statusCode: StatusCodes.Status400BadRequest);
 
-    public static JsonHttpResult<ErrorBody> Unauthorized(string message) =>
-        TypedResults.Json(new ErrorBody(new ErrorDetail(message, "authentication_error", null, "invalid_admin_key")), statusCode: StatusCodes.Status401Unauthorized);
-
     public static JsonHttpResult<ErrorBody> NotFound(string message) =>
         TypedResults.Json(new ErrorBody(new ErrorDetail(message, "not_found_error", null, null)), statusCode: StatusCodes.Status404NotFound);
 }
