@@ -53,7 +53,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         var errors = new List<string>();
         page.Console += (_, message) =>
         {
-            if (message.Type == "error")
+            if (message.Type == "error" && !message.Text.Contains("_redrawFromAutoMarginCount", StringComparison.Ordinal))
             {
                 lock (errors)
                 {
@@ -63,6 +63,13 @@ public sealed class BrowserFixture : IAsyncLifetime
         };
         page.PageError += (_, error) =>
         {
+            // plotly.js defers an auto-margin redraw with a timer; when the operator has already left the page, the
+            // timer fires for a chart Blazor removed and plotly.js throws inside its own callback. Nothing of ours
+            // runs there and the page now shown is unaffected, so only this one known library error is tolerated.
+            if (error.Contains("_redrawFromAutoMarginCount", StringComparison.Ordinal))
+            {
+                return;
+            }
             lock (errors)
             {
                 errors.Add(error);
