@@ -58,7 +58,9 @@ internal sealed partial class OutcomeConsumer(
     {
         try
         {
-            await redis.GetDatabase().StreamCreateConsumerGroupAsync(RedisKeys.OutcomesStream, RedisKeys.RouterConsumerGroup, StreamPosition.NewMessages, createStream: true);
+            // From the start of the stream: events gateways wrote before the first leader created the group still
+            // count (samples are placed at their own time, so anything older than the windows simply ages out).
+            await redis.GetDatabase().StreamCreateConsumerGroupAsync(RedisKeys.OutcomesStream, RedisKeys.RouterConsumerGroup, StreamPosition.Beginning, createStream: true);
         }
         catch (RedisServerException ex) when (ex.Message.Contains("BUSYGROUP", StringComparison.Ordinal))
         {
