@@ -246,18 +246,7 @@ public static partial class RoutingDocumentValidator
     private static partial Regex PinnedSuffix();
 
     /// <summary>True when <paramref name="text"/> has the stored gateway key form <c>sha256:&lt;salt-b64&gt;:&lt;hash-b64&gt;</c>.</summary>
-    public static bool IsKeyHash(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var parts = text.Split(':');
-        if (parts.Length != 3 || parts[0] != "sha256")
-        {
-            return false;
-        }
-        Span<byte> buffer = stackalloc byte[64];
-        return Convert.TryFromBase64String(parts[1], buffer, out var saltLength) && saltLength > 0
-            && Convert.TryFromBase64String(parts[2], buffer, out var hashLength) && hashLength == 32;
-    }
+    public static bool IsKeyHash(string text) => Keys.GatewayKeyHash.TryParse(text, out _);
 
     private static void CheckPositive(List<RoutingError> errors, string field, int? value)
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Switchboard.Contracts.Keys;
 using Switchboard.Contracts.Routing;
 using Switchboard.Gateway.Configuration;
 

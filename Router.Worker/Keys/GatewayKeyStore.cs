@@ -1,3 +1,4 @@
+using Switchboard.Contracts.Keys;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -48,28 +49,9 @@ internal sealed class GatewayKeyStore(ControlDb db, IConnectionMultiplexer redis
 {
     public const string KeyPrefix = "sb-";
 
-    public static string Hash(string key)
-    {
-        var salt = RandomNumberGenerator.GetBytes(16);
-        var bytes = new byte[salt.Length + Encoding.UTF8.GetByteCount(key)];
-        salt.CopyTo(bytes, 0);
-        Encoding.UTF8.GetBytes(key, 0, key.Length, bytes, salt.Length);
-        return $"sha256:{Convert.ToBase64String(salt)}:{Convert.ToBase64String(SHA256.HashData(bytes))}";
-    }
+    public static string Hash(string key) => GatewayKeyHash.Create(key);
 
-    public static bool Verify(string key, string stored)
-    {
-        var parts = stored.Split(':');
-        if (parts.Length != 3 || parts[0] != "sha256")
-        {
-            return false;
-        }
-        var salt = Convert.FromBase64String(parts[1]);
-        var bytes = new byte[salt.Length + Encoding.UTF8.GetByteCount(key)];
-        salt.CopyTo(bytes, 0);
-        Encoding.UTF8.GetBytes(key, 0, key.Length, bytes, salt.Length);
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(bytes), Convert.FromBase64String(parts[2]));
-    }
+    public static bool Verify(string key, string stored) => GatewayKeyHash.Verify(key, stored);
 
     /// <summary>Creates a key; null when the name is taken.</summary>
     public async Task<CreatedKey?> CreateAsync(CreateKeyRequest request, CancellationToken ct)

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Switchboard.Contracts.Keys;
 using Switchboard.Contracts.Routing;
 using Switchboard.Gateway.Configuration;
 using Switchboard.Gateway.Keys;

@@ -1,15 +1,16 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Switchboard.Gateway.Keys;
+namespace Switchboard.Contracts.Keys;
 
 /// <summary>
 /// The stored form of a gateway key: <c>sha256:&lt;salt-base64&gt;:&lt;hash-base64&gt;</c> where
 /// hash = SHA-256(salt || UTF-8(key)). Router.Worker issues keys in this form; the routing document's
-/// <c>keyHash</c> uses it too.
+/// <c>keyHash</c> uses it too. The one implementation for the gateway, Router.Worker and the validator.
 /// </summary>
-internal sealed class GatewayKeyHash
+public sealed class GatewayKeyHash
 {
+    /// <summary>The algorithm tag every stored hash starts with.</summary>
     public const string Prefix = "sha256:";
     private readonly byte[] _salt;
     private readonly byte[] _hash;
@@ -27,8 +28,10 @@ internal sealed class GatewayKeyHash
         return new(salt, Compute(salt, key));
     }
 
+    /// <summary>Parses the stored form; false when it is not <c>sha256:&lt;salt&gt;:&lt;32-byte hash&gt;</c>.</summary>
     public static bool TryParse(string text, out GatewayKeyHash? hash)
     {
+        ArgumentNullException.ThrowIfNull(text);
         hash = null;
         if (!text.StartsWith(Prefix, StringComparison.Ordinal))
         {
@@ -43,7 +46,7 @@ internal sealed class GatewayKeyHash
         {
             var salt = Convert.FromBase64String(parts[0]);
             var h = Convert.FromBase64String(parts[1]);
-            if (h.Length != SHA256.HashSizeInBytes)
+            if (salt.Length == 0 || h.Length != SHA256.HashSizeInBytes)
             {
                 return false;
             }
@@ -56,13 +59,19 @@ internal sealed class GatewayKeyHash
         }
     }
 
-    /// <summary>Formats a new hash for a key (used by tests and tooling).</summary>
+    /// <summary>Formats a new salted hash for a key: the only form in which a key is stored.</summary>
     public static string Create(string key)
     {
+        ArgumentNullException.ThrowIfNull(key);
         var salt = RandomNumberGenerator.GetBytes(16);
         return $"{Prefix}{Convert.ToBase64String(salt)}:{Convert.ToBase64String(Compute(salt, key))}";
     }
 
+    /// <summary>True when <paramref name="key"/> hashes to <paramref name="stored"/> (constant-time compare).</summary>
+    public static bool Verify(string key, string stored) =>
+        TryParse(stored, out var hash) && hash!.Matches(key);
+
+    /// <summary>Constant-time check of a presented key against this hash.</summary>
     public bool Matches(ReadOnlySpan<char> presented)
     {
         Span<byte> computed = stackalloc byte[SHA256.HashSizeInBytes];
