@@ -116,6 +116,16 @@ public sealed record OutcomeEvent
     /// <summary>Cascade routes: the score given to this attempt's answer.</summary>
     public double? Confidence { get; init; }
 
+    /// <summary>Share of the provider's request limit left after this attempt (0..1), from its
+    /// <c>x-ratelimit-*</c> / <c>anthropic-ratelimit-*</c> headers; null when it did not say.</summary>
+    public double? RequestsLeft { get; init; }
+
+    /// <summary>Share of the provider's token limit left after this attempt (0..1); null when it did not say.</summary>
+    public double? TokensLeft { get; init; }
+
+    /// <summary>The wait the provider asked for with <c>Retry-After</c>, in milliseconds; null when it sent none.</summary>
+    public double? RetryAfterMs { get; init; }
+
     /// <summary>Id of the gateway process that served the request.</summary>
     public string? Gateway { get; init; }
 

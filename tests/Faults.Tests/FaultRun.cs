@@ -1,5 +1,5 @@
 using System.Globalization;
-using Switchboard.Faults.Stack;
+using Switchboard.Testing.Stack;
 
 namespace Switchboard.Faults.Tests;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Switchboard.Contracts.Redis;
-using Switchboard.Faults.Stack;
+using Switchboard.Testing.Stack;
 using Xunit.Abstractions;
 
 namespace Switchboard.Faults.Tests;

@@ -1,4 +1,4 @@
-namespace Switchboard.Faults.Stack;
+namespace Switchboard.Testing.Stack;
 
 /// <summary>Where the built services are: the repository root above this assembly, and the same build configuration.</summary>
 public static class RepoLayout

@@ -4,7 +4,7 @@ using Npgsql;
 using StackExchange.Redis;
 using Switchboard.Testing;
 
-namespace Switchboard.Faults.Stack;
+namespace Switchboard.Testing.Stack;
 
 /// <summary>
 /// Switchboard as it runs in production, every part its own process on loopback: Redis (with an append-only file),

@@ -5,7 +5,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 
-namespace Switchboard.Faults.Stack;
+namespace Switchboard.Testing.Stack;
 
 /// <summary>What became of one client request.</summary>
 public sealed record RequestResult(

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Switchboard.Faults.Stack;
+namespace Switchboard.Testing.Stack;
 
 /// <summary>
 /// A private temporary directory for one environment (PostgreSQL cluster, Redis append-only file, routing document,

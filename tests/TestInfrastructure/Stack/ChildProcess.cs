@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Switchboard.Faults.Stack;
+namespace Switchboard.Testing.Stack;
 
 /// <summary>
 /// A server process of the environment: started with its environment, waited for until it answers, killed with

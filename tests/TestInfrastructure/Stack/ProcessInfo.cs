@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Switchboard.Faults.Stack;
+namespace Switchboard.Testing.Stack;
 
 /// <summary>What /proc says about a process: resident memory, liveness, command line.</summary>
 public static class ProcessInfo

@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 
-namespace Switchboard.Faults.Stack;
+namespace Switchboard.Testing.Stack;
 
 /// <summary>
 /// A redis-server of our own on a fixed loopback port, with an append-only file in the scratch directory: killed
