@@ -42,6 +42,16 @@ public static class RedisKeys
     public static string KeyRate(string keyName) => $"switchboard:rate:key:{keyName}";
     /// <summary>Prefix of per-provider rate counters shared by gateway replicas.</summary>
     public static string ProviderRate(string provider) => $"switchboard:rate:provider:{provider}";
-    /// <summary>Budget ledger of a gateway key (spent and reserved USD).</summary>
+    /// <summary>
+    /// Hash: budget ledger of a gateway key, written by gateways with atomic scripts. Fields
+    /// <see cref="BudgetSpentField"/> (settled spend) and <see cref="BudgetReservedField"/> (held by requests in
+    /// flight), both integer nano-USD (divide by 1e9 for USD). Router.Worker's keys API reads the spend here.
+    /// </summary>
     public static string KeyBudget(string keyName) => $"switchboard:budget:{keyName}";
+    /// <summary>Sorted set: open budget reservations of a gateway key (member <c>id:nanoUsd</c>, score = expiry, unix ms).</summary>
+    public static string KeyBudgetReservations(string keyName) => $"switchboard:budget:{keyName}:reservations";
+    /// <summary>Field of <see cref="KeyBudget"/>: settled spend, integer nano-USD.</summary>
+    public const string BudgetSpentField = "spentNanoUsd";
+    /// <summary>Field of <see cref="KeyBudget"/>: reserved by requests in flight, integer nano-USD.</summary>
+    public const string BudgetReservedField = "reservedNanoUsd";
 }
