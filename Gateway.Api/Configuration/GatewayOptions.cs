@@ -29,6 +29,21 @@ internal sealed class GatewayOptions
     /// <summary>Debounce of routing file changes (editors write in several steps).</summary>
     public int ReloadDebounceMs { get; set; } = 200;
 
+    /// <summary>Longest the hot path waits for a shared-state (Redis) answer before using local state.</summary>
+    public int SharedStateTimeoutMs { get; set; } = 250;
+
+    /// <summary>Extra upstream attempts (hedges, retries of a target already tried) allowed, as a share of first attempts.</summary>
+    public double RetryBudgetRatio { get; set; } = 0.2;
+
+    /// <summary>Extra attempts always allowed per retry-budget window, so a quiet gateway can still hedge and retry.</summary>
+    public int RetryBudgetMinPerWindow { get; set; } = 10;
+
+    /// <summary>Sliding window of the retry budget.</summary>
+    public int RetryBudgetWindowMs { get; set; } = 10_000;
+
+    /// <summary>How long a provider credential refused with 401/403 is skipped (unless re-read and changed).</summary>
+    public int CredentialRefusedMs { get; set; } = 60_000;
+
     /// <summary>Id of this gateway process on outcome events.</summary>
     public string? InstanceId { get; set; }
 }
