@@ -19,7 +19,8 @@ internal enum OutputFormat
 internal sealed record ToolSpec(string Name, JsonElement? Schema);
 
 // Labelled mode (cascade experiments): the request says which label is correct; the profile's accuracy decides.
-internal sealed record LabelRequest(string Item, IReadOnlyList<string> Labels, string Correct);
+// Seed (the request's own "seed" field) draws another independent sample of the same item.
+internal sealed record LabelRequest(string Item, IReadOnlyList<string> Labels, string Correct, long? Seed = null);
 
 // What the answer depends on, read from any of the three protocols. Schemas are JsonElements into the request
 // document, so an instance lives only as long as the handler that parsed it.

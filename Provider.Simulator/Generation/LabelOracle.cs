@@ -12,6 +12,11 @@ internal static class LabelOracle
     {
         var hash = new StableHash();
         hash.Add(request.Item);
+        if (request.Seed is { } sample)
+        {
+            hash.Add("|seed|" + sample.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         var random = SimRandom.For(seed, hash.Value, 7919);
         var right = random.NextDouble() < accuracy;
         var u = random.NextDouble();

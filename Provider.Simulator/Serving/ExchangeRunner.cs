@@ -104,7 +104,7 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
                 return Outcome.Failed;
             }
 
-            request.Label = LabelFromHeaders(context.Request);
+            request.Label = LabelFromHeaders(context.Request, Seed(document.RootElement)) ?? LabelPrompt.Parse(request.LastUserText, Seed(document.RootElement));
             var rate = state.Rate.Admit(profile.RequestsPerMinute, profile.TokensPerMinute, request.Prompt.Tokens + profile.OutputTokens);
             dialect.AddHeaders(context.Response, rate);
             if (rate.Limited)
@@ -252,8 +252,8 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
         await response.BodyWriter.WriteAsync(body.WrittenMemory, context.RequestAborted);
     }
 
-    // Labelled mode: x-sim-item, x-sim-labels: a,b,c and x-sim-answer all present.
-    private static LabelRequest? LabelFromHeaders(HttpRequest request)
+    // Labelled mode: x-sim-item, x-sim-labels: a,b,c and x-sim-answer all present (or the prompt marker, LabelPrompt).
+    private static LabelRequest? LabelFromHeaders(HttpRequest request, long? seed)
     {
         var headers = request.Headers;
         if (!headers.TryGetValue("x-sim-item", out var item) || !headers.TryGetValue("x-sim-labels", out var labels)
@@ -263,8 +263,12 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
         }
 
         var list = labels.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return list.Length == 0 ? null : new LabelRequest(item.ToString(), list, answer.ToString().Trim());
+        return list.Length == 0 ? null : new LabelRequest(item.ToString(), list, answer.ToString().Trim(), seed);
     }
+
+    // OpenAI's sampling seed: another seed is another sample of a labelled item.
+    private static long? Seed(JsonElement body) =>
+        body.ValueKind == JsonValueKind.Object && body.TryGetProperty("seed", out var seed) && seed.TryGetInt64(out var value) ? value : null;
 
     private static string FailureMessage(int status) => status switch
     {
