@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Switchboard.Contracts.Redis;
-using Switchboard.Faults.Stack;
+using Switchboard.Testing.Stack;
 
 // Soak: Switchboard under a steady open-loop load for N minutes with faults on a schedule (Redis killed 20 s,
 // Metrics.Service SIGKILLed and restarted, PostgreSQL stopped 30 s, in turn). Prints one row a minute (requests,
