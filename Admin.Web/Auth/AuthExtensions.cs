@@ -16,6 +16,8 @@ public static class AuthExtensions
         builder.Services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<OidcOptions>().BindConfiguration(OidcOptions.Section);
         builder.Services.AddSingleton<AdminKeyVerifier>();
+        builder.Services.AddOptions<SignInThrottleOptions>().BindConfiguration(SignInThrottleOptions.Section);
+        builder.Services.AddSingleton<SignInThrottle>();
 
         var oidc = builder.Configuration.GetSection(OidcOptions.Section).Get<OidcOptions>() ?? new OidcOptions();
         var auth = builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)

@@ -13,28 +13,47 @@ namespace Switchboard.Admin.Clients;
 public sealed class MetricsClient(HttpClient http)
 {
     /// <summary>SLA per provider, model, route or key.</summary>
-    public async Task<IReadOnlyList<SlaRow>> GetSlaAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
-        await http.GetFromJsonAsync<IReadOnlyList<SlaRow>>($"/api/sla?{window.ToQuery()}&groupBy={groupBy}", AdminJson.Options, ct) ?? [];
+    public Task<IReadOnlyList<SlaRow>> GetSlaAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
+        GetListAsync<SlaRow>($"/api/sla?{window.ToQuery()}&groupBy={groupBy}", ct);
 
     /// <summary>Per-route SLO compliance, error budget and burn rates.</summary>
-    public async Task<IReadOnlyList<SloRow>> GetSloAsync(CancellationToken ct) =>
-        await http.GetFromJsonAsync<IReadOnlyList<SloRow>>("/api/slo", AdminJson.Options, ct) ?? [];
+    public Task<IReadOnlyList<SloRow>> GetSloAsync(CancellationToken ct) =>
+        GetListAsync<SloRow>("/api/slo", ct);
+
+    /// <summary>Fast-burn alerts, newest first (active ones have no <see cref="SloAlert.ClearedAt"/>).</summary>
+    public Task<IReadOnlyList<SloAlert>> GetSloAlertsAsync(CancellationToken ct) =>
+        GetListAsync<SloAlert>("/api/slo/alerts", ct);
 
     /// <summary>Cost per group (provider, model, route, key, task or day), with hedging and retry cost apart.</summary>
-    public async Task<IReadOnlyList<CostRow>> GetCostAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
-        await http.GetFromJsonAsync<IReadOnlyList<CostRow>>($"/api/cost?{window.ToQuery()}&groupBy={groupBy}", AdminJson.Options, ct) ?? [];
+    public Task<IReadOnlyList<CostRow>> GetCostAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
+        GetListAsync<CostRow>($"/api/cost?{window.ToQuery()}&groupBy={groupBy}", ct);
 
     /// <summary>Time series per group for the charts.</summary>
-    public async Task<IReadOnlyList<TimeSeries>> GetTimeSeriesAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
-        await http.GetFromJsonAsync<IReadOnlyList<TimeSeries>>($"/api/timeseries?{window.ToQuery()}&groupBy={groupBy}&step={window.Step}", AdminJson.Options, ct) ?? [];
+    public Task<IReadOnlyList<TimeSeries>> GetTimeSeriesAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
+        GetListAsync<TimeSeries>($"/api/timeseries?{window.ToQuery()}&groupBy={groupBy}&step={window.Step}", ct);
 
     /// <summary>The request log, newest first.</summary>
-    public async Task<IReadOnlyList<RequestRow>> GetRequestsAsync(RequestFilter filter, CancellationToken ct) =>
-        await http.GetFromJsonAsync<IReadOnlyList<RequestRow>>($"/api/requests?{filter.ToQuery()}", AdminJson.Options, ct) ?? [];
+    public Task<IReadOnlyList<RequestRow>> GetRequestsAsync(RequestFilter filter, CancellationToken ct) =>
+        GetListAsync<RequestRow>($"/api/requests?{filter.ToQuery()}", ct);
 
-    /// <summary>Every attempt of one request (hedges, retries, fallbacks), in start order.</summary>
-    public async Task<IReadOnlyList<RequestRow>> GetAttemptsAsync(string requestId, CancellationToken ct) =>
-        await http.GetFromJsonAsync<IReadOnlyList<RequestRow>>($"/api/requests/{Uri.EscapeDataString(requestId)}", AdminJson.Options, ct) ?? [];
+    /// <summary>Every attempt of one request (hedges, retries, fallbacks), in start order; empty when the log has none.</summary>
+    public async Task<IReadOnlyList<RequestRow>> GetAttemptsAsync(string requestId, CancellationToken ct)
+    {
+        using var response = await http.GetAsync($"/api/requests/{Uri.EscapeDataString(requestId)}", ct);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return [];
+        }
+        await ServiceErrors.EnsureSuccessAsync(response, "Metrics.Service", ct);
+        return await response.Content.ReadFromJsonAsync<IReadOnlyList<RequestRow>>(AdminJson.Options, ct) ?? [];
+    }
+
+    private async Task<IReadOnlyList<T>> GetListAsync<T>(string uri, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, ct);
+        await ServiceErrors.EnsureSuccessAsync(response, "Metrics.Service", ct);
+        return await response.Content.ReadFromJsonAsync<IReadOnlyList<T>>(AdminJson.Options, ct) ?? [];
+    }
 }
 
 /// <summary>Filters of the request log; empty fields are left out of the query.</summary>
@@ -72,6 +91,9 @@ public sealed record SlaRow
     public Percentiles LatencyMs { get; init; } = Percentiles.Empty;
     public Percentiles TtftMs { get; init; } = Percentiles.Empty;
     public decimal CostUsd { get; init; }
+    /// <summary>Attempts (retries and hedges included) behind <see cref="Requests"/>.</summary>
+    public long Attempts { get; init; }
+    public long AttemptFailures { get; init; }
 }
 
 /// <summary>One row of <c>GET /api/slo</c>: a route against its objective.</summary>
@@ -79,6 +101,11 @@ public sealed record SloRow
 {
     public string Route { get; init; } = "";
     public SloObjective? Objective { get; init; }
+    /// <summary>The SLO window the figures cover.</summary>
+    public DateTimeOffset? From { get; init; }
+    public DateTimeOffset? To { get; init; }
+    public long Requests { get; init; }
+    public long Errors { get; init; }
     public double? Availability { get; init; }
     public double? P95Ms { get; init; }
     public double? TtftP95Ms { get; init; }
@@ -87,6 +114,19 @@ public sealed record SloRow
     public double? ErrorBudgetRemaining { get; init; }
     public double? BurnRate1h { get; init; }
     public double? BurnRate6h { get; init; }
+    /// <summary>True while the route burns its budget fast (1 h burn rate over the threshold, confirmed by 5 min).</summary>
+    public bool FastBurn { get; init; }
+}
+
+/// <summary>One row of <c>GET /api/slo/alerts</c>: a fast burn, active until <see cref="ClearedAt"/>.</summary>
+public sealed record SloAlert
+{
+    public string Route { get; init; } = "";
+    public DateTimeOffset RaisedAt { get; init; }
+    public double BurnRate1h { get; init; }
+    public double? BurnRate6h { get; init; }
+    public double? ErrorBudgetRemaining { get; init; }
+    public DateTimeOffset? ClearedAt { get; init; }
 }
 
 /// <summary>A route's objective.</summary>
@@ -107,6 +147,11 @@ public sealed record CostRow
     public decimal HedgeCostUsd { get; init; }
     public decimal RetryCostUsd { get; init; }
     public long Requests { get; init; }
+    public long Attempts { get; init; }
+    public long InputTokens { get; init; }
+    public long OutputTokens { get; init; }
+    public long CachedInputTokens { get; init; }
+    public long ReasoningTokens { get; init; }
 }
 
 /// <summary>One series of <c>GET /api/timeseries</c>.</summary>
@@ -135,6 +180,10 @@ public sealed record RequestRow
     public string RequestId { get; init; } = "";
     public int Attempt { get; init; }
     public DateTimeOffset StartedAt { get; init; }
+    /// <summary>Primary, Retry, Hedge, Probe, Canary or Escalation.</summary>
+    public string? Kind { get; init; }
+    /// <summary>True when the request ran more than one attempt at once.</summary>
+    public bool Hedged { get; init; }
     public string? KeyName { get; init; }
     public string? Route { get; init; }
     public string? Task { get; init; }
@@ -142,8 +191,7 @@ public sealed record RequestRow
     public string? Model { get; init; }
     public string? ModelReported { get; init; }
     public bool Drift { get; init; }
-    /// <summary>Primary, Retry, Hedge or Escalation.</summary>
-    public string? Kind { get; init; }
+    public bool Stream { get; init; }
     /// <summary>Success, Failure or Cancelled.</summary>
     public string? Outcome { get; init; }
     public bool Winner { get; init; }
@@ -154,7 +202,13 @@ public sealed record RequestRow
     public double? TtftMs { get; init; }
     public int InputTokens { get; init; }
     public int OutputTokens { get; init; }
+    public int CachedInputTokens { get; init; }
+    public int ReasoningTokens { get; init; }
     public decimal CostUsd { get; init; }
+    /// <summary>The status, latency and TTFT the client saw for the whole request.</summary>
     public int ClientStatus { get; init; }
     public double ClientLatencyMs { get; init; }
+    public double? ClientTtftMs { get; init; }
+    /// <summary>Attempts the whole request made.</summary>
+    public int Attempts { get; init; }
 }

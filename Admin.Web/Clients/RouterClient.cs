@@ -14,6 +14,8 @@ namespace Switchboard.Admin.Clients;
 /// </summary>
 public sealed class RouterClient(HttpClient http)
 {
+    private const string Service = "Router.Worker";
+
     /// <summary>Live health of every deployment.</summary>
     public async Task<IReadOnlyList<DeploymentHealth>> GetHealthAsync(CancellationToken ct) =>
         await http.GetFromJsonAsync<IReadOnlyList<DeploymentHealth>>("/api/health", AdminJson.Options, ct) ?? [];
@@ -26,12 +28,18 @@ public sealed class RouterClient(HttpClient http)
     public async Task AcknowledgeAlertAsync(string id, CancellationToken ct)
     {
         using var response = await http.PostAsync($"/api/alerts/{Uri.EscapeDataString(id)}/ack", content: null, ct);
-        response.EnsureSuccessStatusCode();
+        await ServiceErrors.EnsureSuccessAsync(response, Service, ct);
     }
 
-    /// <summary>Quality scores over time per deployment.</summary>
-    public async Task<IReadOnlyList<QualitySeries>> GetQualityAsync(CancellationToken ct) =>
-        await http.GetFromJsonAsync<IReadOnlyList<QualitySeries>>("/api/quality", AdminJson.Options, ct) ?? [];
+    /// <summary>
+    /// Quality per deployment: the leader's score now and the stored scores of the last 24 hours
+    /// (<c>GET /api/quality</c> answers <c>{"current":[...],"history":[...]}</c>), one series per deployment.
+    /// </summary>
+    public async Task<IReadOnlyList<QualitySeries>> GetQualityAsync(CancellationToken ct)
+    {
+        var view = await http.GetFromJsonAsync<QualityView>("/api/quality", AdminJson.Options, ct) ?? new QualityView();
+        return QualitySeries.From(view);
+    }
 
     /// <summary>The routing document in force, with its version.</summary>
     public Task<RoutingVersion?> GetCurrentRoutingAsync(CancellationToken ct) =>
@@ -59,11 +67,11 @@ public sealed class RouterClient(HttpClient http)
         using var parsed = JsonDocument.Parse(documentJson);
         var body = new PublishRequest(parsed.RootElement.Clone(), comment);
         using var response = await http.PostAsJsonAsync("/api/routing/publish", body, AdminJson.Options, ct);
-        if (response.StatusCode == HttpStatusCode.BadRequest)
+        if (ServiceErrors.IsRefusal(response.StatusCode))
         {
             return new PublishResult(null, (await ReadValidationAsync(response, ct)).Errors);
         }
-        response.EnsureSuccessStatusCode();
+        await ServiceErrors.EnsureSuccessAsync(response, Service, ct);
         return new PublishResult(await response.Content.ReadFromJsonAsync<RoutingVersion>(AdminJson.Options, ct), []);
     }
 
@@ -71,7 +79,7 @@ public sealed class RouterClient(HttpClient http)
     public async Task<RoutingVersion?> RollbackRoutingAsync(long version, CancellationToken ct)
     {
         using var response = await http.PostAsync($"/api/routing/rollback/{version}", content: null, ct);
-        response.EnsureSuccessStatusCode();
+        await ServiceErrors.EnsureSuccessAsync(response, Service, ct);
         return await response.Content.ReadFromJsonAsync<RoutingVersion>(AdminJson.Options, ct);
     }
 
@@ -83,10 +91,7 @@ public sealed class RouterClient(HttpClient http)
     public async Task<CreatedKey> CreateKeyAsync(CreateKeyRequest request, CancellationToken ct)
     {
         using var response = await http.PostAsJsonAsync("/api/keys", request, AdminJson.Options, ct);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"Router.Worker refused the key: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}", null, response.StatusCode);
-        }
+        await ServiceErrors.EnsureSuccessAsync(response, Service, ct);
         return await response.Content.ReadFromJsonAsync<CreatedKey>(AdminJson.Options, ct)
             ?? throw new HttpRequestException("Router.Worker answered an empty body to a key creation.");
     }
@@ -95,17 +100,25 @@ public sealed class RouterClient(HttpClient http)
     public async Task RevokeKeyAsync(string name, CancellationToken ct)
     {
         using var response = await http.DeleteAsync($"/api/keys/{Uri.EscapeDataString(name)}", ct);
-        response.EnsureSuccessStatusCode();
+        await ServiceErrors.EnsureSuccessAsync(response, Service, ct);
     }
 
+    /// <summary>
+    /// The validator's verdict: a 200 is valid; a 400/422 carries the errors, each naming its field, in whichever
+    /// error shape the service uses (<see cref="ServiceErrors"/>). Anything else is an outage, thrown.
+    /// </summary>
     private static async Task<ValidationResult> ReadValidationAsync(HttpResponseMessage response, CancellationToken ct)
     {
-        if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.BadRequest))
+        if (response.IsSuccessStatusCode)
         {
-            response.EnsureSuccessStatusCode();
+            return new ValidationResult { Valid = true };
         }
-        var result = await response.Content.ReadFromJsonAsync<ValidationResult>(AdminJson.Options, ct);
-        return result ?? new ValidationResult { Valid = response.IsSuccessStatusCode };
+        if (!ServiceErrors.IsRefusal(response.StatusCode))
+        {
+            await ServiceErrors.EnsureSuccessAsync(response, Service, ct);
+        }
+        var errors = ServiceErrors.Read(await response.Content.ReadAsStringAsync(ct));
+        return new ValidationResult { Valid = false, Errors = errors.Count > 0 ? errors : [new RoutingError("$", "Router.Worker refused the document without saying why")] };
     }
 }
 
@@ -119,27 +132,79 @@ public sealed record AlertItem
     public string? Provider { get; init; }
     public string? Model { get; init; }
     public string? Message { get; init; }
-    public DateTimeOffset? RaisedAt { get; init; }
+    /// <summary>When it was raised.</summary>
     public DateTimeOffset? CreatedAt { get; init; }
-    public bool Acknowledged { get; init; }
     public DateTimeOffset? AcknowledgedAt { get; init; }
+    /// <summary>Who acknowledged it (the <c>x-switchboard-author</c> header; "admin" by default).</summary>
+    public string? AcknowledgedBy { get; init; }
 
-    /// <summary>When it was raised, whichever name the service uses.</summary>
+    /// <summary>When it was raised.</summary>
     [JsonIgnore]
-    public DateTimeOffset? At => RaisedAt ?? CreatedAt;
+    public DateTimeOffset? At => CreatedAt;
 
     /// <summary>True until acknowledged.</summary>
     [JsonIgnore]
-    public bool IsActive => !Acknowledged && AcknowledgedAt is null;
+    public bool IsActive => AcknowledgedAt is null;
 }
 
-/// <summary>Quality score over time of one deployment.</summary>
+/// <summary>Answer of <c>GET /api/quality</c>: the leader's scores now and the stored ones over the window.</summary>
+public sealed record QualityView
+{
+    public IReadOnlyList<QualityScore> Current { get; init; } = [];
+    public IReadOnlyList<QualityScore> History { get; init; } = [];
+}
+
+/// <summary>One quality measurement of a deployment (score null until something was measured).</summary>
+public sealed record QualityScore
+{
+    public string Provider { get; init; } = "";
+    public string Model { get; init; } = "";
+    public DateTimeOffset At { get; init; }
+    /// <summary>0..1: 0.6 x canary pass rate + 0.4 x structure pass rate.</summary>
+    public double? Score { get; init; }
+    public int CanaryRuns { get; init; }
+    public int CanaryPassed { get; init; }
+    public int Sampled { get; init; }
+    public int StructureFailures { get; init; }
+    /// <summary>0..1.</summary>
+    public double TruncatedRate { get; init; }
+    /// <summary>The model the upstream reported instead of the pinned one, when it drifted.</summary>
+    public string? DriftModel { get; init; }
+}
+
+/// <summary>Quality score over time of one deployment, as the Quality page shows it.</summary>
 public sealed record QualitySeries
 {
     public string Provider { get; init; } = "";
     public string Model { get; init; } = "";
+    /// <summary>The score now (the latest measurement when the leader has none yet).</summary>
     public double? Score { get; init; }
+    /// <summary>The leader's measurement now, with canary and sampling counts.</summary>
+    public QualityScore? Current { get; init; }
     public IReadOnlyList<QualityPoint> Points { get; init; } = [];
+
+    /// <summary>One series per deployment in <paramref name="view"/>, measured points only, oldest first.</summary>
+    public static IReadOnlyList<QualitySeries> From(QualityView view) =>
+        [.. view.Current.Select(c => (c.Provider, c.Model))
+            .Concat(view.History.Select(h => (h.Provider, h.Model)))
+            .Distinct()
+            .Select(d =>
+            {
+                var current = view.Current.FirstOrDefault(c => c.Provider == d.Provider && c.Model == d.Model);
+                var points = view.History
+                    .Where(h => h.Provider == d.Provider && h.Model == d.Model && h.Score is not null)
+                    .OrderBy(h => h.At)
+                    .Select(h => new QualityPoint { T = h.At, Score = h.Score!.Value })
+                    .ToList();
+                return new QualitySeries
+                {
+                    Provider = d.Provider,
+                    Model = d.Model,
+                    Current = current,
+                    Score = current?.Score ?? points.LastOrDefault()?.Score,
+                    Points = points,
+                };
+            })];
 }
 
 /// <summary>One quality measurement.</summary>
@@ -152,10 +217,16 @@ public sealed record QualityPoint
 /// <summary>A routing document version.</summary>
 public sealed record RoutingVersion
 {
+    /// <summary>0 is the <c>--config</c> baseline.</summary>
     public long Version { get; init; }
+    /// <summary>Absent for the baseline.</summary>
     public DateTimeOffset? CreatedAt { get; init; }
     public string? Author { get; init; }
     public string? Comment { get; init; }
+    /// <summary>The version whose document a rollback republished.</summary>
+    public long? RolledBackFrom { get; init; }
+    /// <summary>True for the version in force.</summary>
+    public bool Current { get; init; }
     /// <summary>The document as published (absent in version lists).</summary>
     public JsonElement? Document { get; init; }
 }
@@ -166,7 +237,7 @@ public sealed record PublishRequest(JsonElement Document, string? Comment);
 /// <summary>Outcome of a publish: the new version, or the validation errors.</summary>
 public sealed record PublishResult(RoutingVersion? Version, IReadOnlyList<RoutingError> Errors);
 
-/// <summary>Answer of <c>POST /api/routing/validate</c>.</summary>
+/// <summary>Answer of <c>POST /api/routing/validate</c> (the client's view: errors read from any error shape).</summary>
 public sealed record ValidationResult
 {
     public bool Valid { get; init; }
@@ -194,6 +265,11 @@ public sealed record CreatedKey
 {
     public string Name { get; init; } = "";
     public string Key { get; init; } = "";
+    public IReadOnlyList<string>? Models { get; init; }
+    public int? RequestsPerMinute { get; init; }
+    public int? TokensPerMinute { get; init; }
+    public decimal? BudgetUsd { get; init; }
+    public DateTimeOffset? CreatedAt { get; init; }
 }
 
 /// <summary>Reads an id the service may send as a number or a string.</summary>
