@@ -5,12 +5,25 @@ namespace Switchboard.Contracts.Health;
 /// <summary>Router.Worker's view of every deployment, written to Redis and applied by every gateway.</summary>
 public sealed record HealthSnapshot
 {
-    /// <summary>Monotonic version; a gateway ignores a snapshot older than the one it holds.</summary>
+    /// <summary>Monotonic version within an <see cref="Epoch"/>; a gateway ignores a snapshot older than the one it holds (see <see cref="Supersedes"/>).</summary>
     public required long Version { get; init; }
+    /// <summary>
+    /// When the version counter started, in Unix milliseconds (0 from writers that predate it). Redis losing the
+    /// counter (a restart without persistence, FLUSHALL, a restore of an older dump) starts a new, later epoch, so
+    /// versions that restart at 1 do not look older than what gateways hold.
+    /// </summary>
+    public long Epoch { get; init; }
     /// <summary>When the worker computed it.</summary>
     public required DateTimeOffset UpdatedAt { get; init; }
     /// <summary>One entry per provider + model.</summary>
     public required IReadOnlyList<DeploymentHealth> Deployments { get; init; }
+
+    /// <summary>
+    /// True when this snapshot should replace <paramref name="held"/>: none is held, this one is of a later epoch,
+    /// or of the same epoch with a version not lower.
+    /// </summary>
+    public bool Supersedes(HealthSnapshot? held) =>
+        held is null || Epoch > held.Epoch || (Epoch == held.Epoch && Version >= held.Version);
 }
 
 /// <summary>Health of one deployment (provider + pinned model); the shape of <c>GET /api/health</c> entries.</summary>
@@ -53,8 +66,20 @@ public sealed record Percentiles(double? P50, double? P95, double? P99)
     public static readonly Percentiles Empty = new(null, null, null);
 }
 
-/// <summary>Remaining share of requests and tokens before the provider's limit.</summary>
-public sealed record RateLimitHeadroom(double? Requests, double? Tokens);
+/// <summary>
+/// Remaining share (0..1) of requests and tokens before the provider's limit, from the latest attempt that reported
+/// its rate-limit headers. While the provider asked to wait (a 429, or <c>Retry-After</c>), both are 0 until
+/// <see cref="RetryAfterUntil"/>.
+/// </summary>
+public sealed record RateLimitHeadroom(double? Requests, double? Tokens)
+{
+    /// <summary>When the provider reported these values (the end of the attempt that carried them).</summary>
+    public DateTimeOffset? ObservedAt { get; init; }
+    /// <summary>Age of the values when this entry was computed, in milliseconds.</summary>
+    public double? AgeMs { get; init; }
+    /// <summary>Set while the provider asked to wait: no headroom until then.</summary>
+    public DateTimeOffset? RetryAfterUntil { get; init; }
+}
 
 /// <summary>Health state with hysteresis.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<HealthState>))]

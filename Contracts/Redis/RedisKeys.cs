@@ -32,6 +32,11 @@ public static class RedisKeys
     /// <summary>String counter: the last <see cref="Health.HealthSnapshot.Version"/> issued (INCR by the Router.Worker leader).</summary>
     public const string HealthVersion = "switchboard:health:version";
     /// <summary>
+    /// String: the <see cref="Health.HealthSnapshot.Epoch"/> of <see cref="HealthVersion"/> (Unix ms when the counter
+    /// started). Set by the Router.Worker leader whenever it finds the counter lost or gone back.
+    /// </summary>
+    public const string HealthEpoch = "switchboard:health:epoch";
+    /// <summary>
     /// Hash: provider name -> credential version (a fingerprint of its current keys, never a key). Router.Worker
     /// changes it when a provider's credentials rotate and announces it on <see cref="ChangesChannel"/> with
     /// <c>SnapshotChange { Kind = "credentials" }</c>; gateways then re-read the keys from their own secret source.
