@@ -43,7 +43,7 @@ internal sealed class DeploymentHealthTracker(TimeProvider timeProvider, IOption
 {
     private readonly ConcurrentDictionary<(string, string), Passive> _passive = new();
     private volatile Dictionary<(string, string), DeploymentHealth>? _snapshot;
-    private long _snapshotVersion = -1;
+    private HealthSnapshot? _held;
 
     public bool IsAvailable(string provider, string model)
     {
@@ -112,7 +112,8 @@ internal sealed class DeploymentHealthTracker(TimeProvider timeProvider, IOption
     public void Apply(HealthSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        if (snapshot.Version < Interlocked.Read(ref _snapshotVersion))
+        // Epoch, then version: a Redis that lost the counter restarts versions at 1 in a later epoch.
+        if (!snapshot.Supersedes(Volatile.Read(ref _held)))
         {
             return;
         }
@@ -122,7 +123,7 @@ internal sealed class DeploymentHealthTracker(TimeProvider timeProvider, IOption
             map[(d.Provider, d.Model)] = d;
         }
         _snapshot = map;
-        Interlocked.Exchange(ref _snapshotVersion, snapshot.Version);
+        Volatile.Write(ref _held, snapshot);
     }
 
     private sealed class Passive
