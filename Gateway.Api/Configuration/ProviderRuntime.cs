@@ -52,7 +52,8 @@ internal sealed record ResolvedRoute(
     TimeSpan AttemptTimeout,
     TimeSpan RequestTimeout,
     int MaxAttempts,
-    int DefaultMaxTokens)
+    int DefaultMaxTokens,
+    decimal? MaxCostUsd = null)
 {
     public static ResolvedRoute From(string name, RouteConfig route, Target[] targets)
     {
@@ -60,6 +61,6 @@ internal sealed record ResolvedRoute(
         var request = route.RequestTimeoutMs is { } r ? TimeSpan.FromMilliseconds(r) : attempt * Math.Max(1, route.MaxAttempts);
         return new(name, route.Strategy, targets,
             route.FirstTokenTimeoutMs is { } ft ? TimeSpan.FromMilliseconds(ft) : null,
-            attempt, request, route.MaxAttempts, route.DefaultMaxTokens ?? 4096);
+            attempt, request, route.MaxAttempts, route.DefaultMaxTokens ?? 4096, route.MaxCostUsd);
     }
 }

@@ -27,8 +27,17 @@ internal interface IDeploymentHealth
     /// <summary>Records the result of one attempt (passive health).</summary>
     void Report(string provider, string model, AttemptSignal signal, TimeSpan latency, TimeSpan? ttft);
 
-    /// <summary>Smoothed time to first token, ms (lowest-latency strategy), when measured.</summary>
+    /// <summary>
+    /// p95 time to first token, ms (lowest-latency strategy): Router.Worker's snapshot (all replicas' traffic)
+    /// when it has one for the deployment, else this process's own p95 over its last 64 first tokens.
+    /// </summary>
     double? TtftMs(string provider, string model);
+
+    /// <summary>True while the provider's credential is known to be refused (401/403), here or by the snapshot.</summary>
+    bool CredentialRefused(string provider);
+
+    /// <summary>The provider's credential was re-read and changed: try it again at once.</summary>
+    void CredentialRenewed(string provider);
 
     /// <summary>Applies Router.Worker's snapshot (ignored when older than the one held).</summary>
     void Apply(HealthSnapshot snapshot);
@@ -36,12 +45,14 @@ internal interface IDeploymentHealth
 
 /// <summary>
 /// Passive health per deployment: consecutive failures open a local circuit for a while (then one trial
-/// request is let through), exponentially smoothed latency and TTFT; merged with the last snapshot from Redis.
+/// request is let through), the last 64 TTFTs for a p95; a provider whose credential was refused is skipped
+/// for <c>CredentialRefusedMs</c> (or until it is re-read and changed); merged with the last snapshot from Redis.
 /// State lives in small per-deployment objects updated with interlocked operations; snapshots swap whole.
 /// </summary>
 internal sealed class DeploymentHealthTracker(TimeProvider timeProvider, IOptions<GatewayOptions> options) : IDeploymentHealth
 {
     private readonly ConcurrentDictionary<(string, string), Passive> _passive = new();
+    private readonly ConcurrentDictionary<string, long> _credentialRefusedUntil = new(StringComparer.Ordinal);
     private volatile Dictionary<(string, string), DeploymentHealth>? _snapshot;
     private HealthSnapshot? _held;
 
@@ -50,6 +61,10 @@ internal sealed class DeploymentHealthTracker(TimeProvider timeProvider, IOption
         var snap = _snapshot;
         if (snap is not null && snap.TryGetValue((provider, model), out var h)
             && (h.State == HealthState.Down || h.Circuit == CircuitState.Open || h.CredentialInvalid))
+        {
+            return false;
+        }
+        if (CredentialRefused(provider))
         {
             return false;
         }
@@ -85,9 +100,12 @@ internal sealed class DeploymentHealthTracker(TimeProvider timeProvider, IOption
                     p.Smooth(t.TotalMilliseconds);
                 }
                 break;
+            case AttemptSignal.CredentialRefused:
+                _credentialRefusedUntil[provider] = timeProvider.GetTimestamp()
+                    + (long)(TimeSpan.FromMilliseconds(options.Value.CredentialRefusedMs).TotalSeconds * timeProvider.TimestampFrequency);
+                goto case AttemptSignal.Failure;
             case AttemptSignal.Failure:
             case AttemptSignal.RateLimited:
-            case AttemptSignal.CredentialRefused:
                 if (Interlocked.Increment(ref p.ConsecutiveFailures) >= options.Value.CircuitFailureThreshold)
                 {
                     var until = timeProvider.GetTimestamp()
@@ -102,12 +120,27 @@ internal sealed class DeploymentHealthTracker(TimeProvider timeProvider, IOption
 
     public double? TtftMs(string provider, string model)
     {
-        if (_passive.TryGetValue((provider, model), out var p) && p.TtftMs > 0)
+        if (_snapshot is { } s && s.TryGetValue((provider, model), out var h) && h.TtftMs.P95 is { } shared)
         {
-            return p.TtftMs;
+            return shared;
         }
-        return _snapshot is { } s && s.TryGetValue((provider, model), out var h) ? h.TtftMs.P95 : null;
+        return _passive.TryGetValue((provider, model), out var p) ? p.TtftP95() : null;
     }
+
+    public bool CredentialRefused(string provider)
+    {
+        if (_credentialRefusedUntil.TryGetValue(provider, out var until))
+        {
+            if (timeProvider.GetTimestamp() < until)
+            {
+                return true;
+            }
+            _credentialRefusedUntil.TryRemove(KeyValuePair.Create(provider, until));
+        }
+        return false;
+    }
+
+    public void CredentialRenewed(string provider) => _credentialRefusedUntil.TryRemove(provider, out _);
 
     public void Apply(HealthSnapshot snapshot)
     {
@@ -128,16 +161,33 @@ internal sealed class DeploymentHealthTracker(TimeProvider timeProvider, IOption
 
     private sealed class Passive
     {
+        private const int Samples = 64;
         public int ConsecutiveFailures;
         public long OpenUntilTicks;
-        private double _ttft;
-
-        public double TtftMs => Volatile.Read(ref _ttft);
+        private readonly double[] _ttft = new double[Samples];
+        private int _count;
 
         public void Smooth(double sample)
         {
-            var old = Volatile.Read(ref _ttft);
-            Volatile.Write(ref _ttft, old == 0 ? sample : (old * 0.8) + (sample * 0.2));
+            var n = Interlocked.Increment(ref _count);
+            Volatile.Write(ref _ttft[(n - 1) % Samples], sample);
+        }
+
+        /// <summary>p95 of the last 64 samples (nearest rank); null before the first.</summary>
+        public double? TtftP95()
+        {
+            var n = Math.Min(Volatile.Read(ref _count), Samples);
+            if (n == 0)
+            {
+                return null;
+            }
+            Span<double> copy = stackalloc double[n];
+            for (var i = 0; i < n; i++)
+            {
+                copy[i] = Volatile.Read(ref _ttft[i]);
+            }
+            copy.Sort();
+            return copy[Math.Min(n - 1, (int)Math.Ceiling(0.95 * n) - 1)];
         }
     }
 }

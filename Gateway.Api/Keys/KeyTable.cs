@@ -83,6 +83,40 @@ internal sealed class KeyTable
         return new([.. keys], required: true);
     }
 
+    /// <summary>The keys, for merging tables.</summary>
+    public IReadOnlyList<GatewayKey> Keys => _keys;
+
+    /// <summary>
+    /// The routing document's keys merged with the ones Router.Worker issued: a key issued (or revoked) by
+    /// Router.Worker replaces a document key of the same name. Keys are required when either source has any
+    /// (a table of only revoked keys still requires a key: revoking the last key must not open the gateway).
+    /// </summary>
+    public static KeyTable Merge(KeyTable document, IReadOnlyDictionary<string, GatewayKey?> issued)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(issued);
+        if (issued.Count == 0)
+        {
+            return document;
+        }
+        var keys = new List<GatewayKey>(document.Count + issued.Count);
+        foreach (var k in document._keys)
+        {
+            if (!issued.ContainsKey(k.Name))
+            {
+                keys.Add(k);
+            }
+        }
+        foreach (var k in issued.Values)
+        {
+            if (k is not null)
+            {
+                keys.Add(k);
+            }
+        }
+        return new([.. keys], required: true);
+    }
+
     public GatewayKey? Find(ReadOnlySpan<char> presented)
     {
         if (presented.IsEmpty)

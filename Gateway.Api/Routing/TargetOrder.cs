@@ -2,30 +2,53 @@ using Switchboard.Contracts.Routing;
 using Switchboard.Gateway.Accounting;
 using Switchboard.Gateway.Configuration;
 using Switchboard.Gateway.Health;
+using Switchboard.Gateway.Limits;
 
 namespace Switchboard.Gateway.Routing;
 
+/// <summary>What target ordering needs besides the route.</summary>
+internal readonly record struct RoutingSignals(
+    IDeploymentHealth Health, IRateLimitHeadroom Headroom, ProviderLimiter Limits, PriceTable Prices, CostEstimate? Estimate, decimal? MaxCostUsd);
+
 /// <summary>
-/// Orders a route's targets for one request by its strategy, and leaves out deployments that health says are
-/// unavailable (down, circuit open, credential refused). When every target is unavailable, all are tried in
-/// order anyway: a request that might succeed beats a certain 502.
+/// Orders a route's targets for one request by its strategy, and leaves out the ones that should not be tried:
+/// over the request's cost cap (<c>maxCostUsd</c>, always), no rate-limit headroom (learned from the provider's
+/// headers or a configured limit reached), and deployments health says are unavailable (down, circuit open,
+/// credential refused). When every target under the cap is unavailable, they are all tried in order anyway: a
+/// request that might succeed beats a certain 502.
 /// </summary>
 internal static class TargetOrder
 {
-    public static Target[] For(ResolvedRoute route, IDeploymentHealth health, PriceTable prices)
+    public static Target[] For(ResolvedRoute route, in RoutingSignals signals)
     {
+        ArgumentNullException.ThrowIfNull(route);
         var all = route.Targets;
-        var available = new List<Target>(all.Length);
-        foreach (var t in all)
+        var affordable = all;
+        if (signals.MaxCostUsd is { } cap && signals.Estimate is { } e)
         {
-            if (health.IsAvailable(t.Provider.Name, t.Model))
+            var under = new List<Target>(all.Length);
+            foreach (var t in all)
+            {
+                if (e.CostOn(signals.Prices, t.Model) <= cap)
+                {
+                    under.Add(t);
+                }
+            }
+            affordable = under.Count > 0 ? [.. under] : all;
+        }
+        var available = new List<Target>(affordable.Length);
+        foreach (var t in affordable)
+        {
+            // Health last: asking it may take a half-open circuit's single trial slot.
+            if (signals.Headroom.HasHeadroom(t.Provider.Name) && signals.Limits.HasHeadroom(t.Provider)
+                && signals.Health.IsAvailable(t.Provider.Name, t.Model))
             {
                 available.Add(t);
             }
         }
         if (available.Count == 0)
         {
-            return all;
+            return affordable;
         }
         if (available.Count == 1)
         {
@@ -36,19 +59,17 @@ internal static class TargetOrder
             case RouteStrategies.Weighted:
                 return WeightedOrder(available);
             case RouteStrategies.LowestLatency:
-                available.Sort((a, b) => (health.TtftMs(a.Provider.Name, a.Model) ?? double.MaxValue)
-                    .CompareTo(health.TtftMs(b.Provider.Name, b.Model) ?? double.MaxValue));
-                return [.. available];
+                var health = signals.Health;
+                // Stable: unmeasured targets keep their document order, after the measured ones.
+                return [.. available.OrderBy(t => health.TtftMs(t.Provider.Name, t.Model) ?? double.MaxValue)];
             case RouteStrategies.LowestCost:
-                available.Sort((a, b) => UnitPrice(prices, a).CompareTo(UnitPrice(prices, b)));
-                return [.. available];
+                var prices = signals.Prices;
+                var estimate = signals.Estimate ?? new CostEstimate(1_000, 1_000);
+                return [.. available.OrderBy(t => prices.Find(t.Model) is null ? decimal.MaxValue : estimate.CostOn(prices, t.Model))];
             default:
                 return [.. available];
         }
     }
-
-    private static decimal UnitPrice(PriceTable prices, Target t) =>
-        prices.Find(t.Model) is { } p ? p.InputPerMTok + p.OutputPerMTok : decimal.MaxValue;
 
     private static Target[] WeightedOrder(List<Target> targets)
     {
