@@ -93,6 +93,8 @@ internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, 
                 ClientTtftMs = clientTtft,
                 Attempts = state.Attempts.Count,
                 Hedged = state.Hedged,
+                Tier = a.Tier,
+                Confidence = a.Confidence,
                 Gateway = _gateway,
             });
         }

@@ -27,6 +27,7 @@ internal static class ChatCompletionsApi
         IRoutingStore Routing,
         AttemptPipeline Pipeline,
         OutcomeRecorder Recorder,
+        Cascades.CascadeRunner Cascade,
         KeyLimiter Limiter,
         IOptions<GatewayOptions> Options,
         TimeProvider TimeProvider);
@@ -81,6 +82,11 @@ internal static class ChatCompletionsApi
             KeyName = key?.Name,
             Task = task.Length > 0 ? task : null,
         };
+        if (route.Strategy == Switchboard.Contracts.Routing.RouteStrategies.Cascade)
+        {
+            await services.Cascade.ServeAsync(context, state).ConfigureAwait(false);
+            return;
+        }
         await services.Pipeline.RunAsync(state).ConfigureAwait(false);
 
         long? firstByte = null;
@@ -131,7 +137,7 @@ internal static class ChatCompletionsApi
         await services.Recorder.RecordAsync(state, context.RequestAborted.IsCancellationRequested && state.Winner?.Outcome == AttemptOutcome.Cancelled ? 499 : status, firstByte).ConfigureAwait(false);
     }
 
-    private static async Task<int> WriteFailureAsync(HttpContext context, RequestState state)
+    internal static async Task<int> WriteFailureAsync(HttpContext context, RequestState state)
     {
         var last = state.Attempts.Count > 0 ? state.Attempts[^1] : null;
         if (last is not null)
@@ -162,7 +168,7 @@ internal static class ChatCompletionsApi
         return 502;
     }
 
-    private static void SetGatewayHeaders(HttpContext context, RequestState state, Attempt attempt)
+    internal static void SetGatewayHeaders(HttpContext context, RequestState state, Attempt attempt)
     {
         var headers = context.Response.Headers;
         headers["x-switchboard-provider"] = attempt.Target.Provider.Name;

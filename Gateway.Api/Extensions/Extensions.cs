@@ -37,6 +37,7 @@ internal static class Extensions
         services.AddSingleton<IDeploymentHealth, DeploymentHealthTracker>();
         services.AddSingleton<IRateLimitHeadroom, RateLimitHeadroomTracker>();
         services.AddSingleton<AttemptPipeline>();
+        services.AddSingleton<Cascades.CascadeRunner>();
         services.AddSingleton<KeyLimiter>();
 
         services.AddSingleton<TokenEstimator>();

@@ -71,6 +71,12 @@ internal sealed class Attempt : IDisposable
 
     public TimeSpan? RetryAfter => UpstreamError?.RetryAfter;
 
+    /// <summary>Cascade routes: the 0-based tier this attempt belongs to.</summary>
+    public int? Tier { get; set; }
+
+    /// <summary>Cascade routes: the score given to this attempt's answer.</summary>
+    public double? Confidence { get; set; }
+
     public void Start() => Run = RunAsync();
 
     public void Cancel(CancelReason reason)

@@ -26,8 +26,10 @@ internal sealed class RequestState : IDisposable
     }
 
     public string RequestId { get; }
-    public ChatRequest Request { get; }
-    public ResolvedRoute Route { get; }
+    /// <summary>Swapped by a cascade for each tier's request.</summary>
+    public ChatRequest Request { get; set; }
+    /// <summary>Swapped by a cascade for each tier (one target); restored before accounting.</summary>
+    public ResolvedRoute Route { get; set; }
     public GatewayConfig Config { get; }
     public string? KeyName { get; init; }
     public string? Task { get; init; }
@@ -42,6 +44,8 @@ internal sealed class RequestState : IDisposable
     public bool Hedged { get; set; }
     public Attempt? Winner { get; set; }
     public Attempt? FinalError { get; set; }
+    /// <summary>Kind of the first attempt a pipeline run starts (a cascade's higher tiers: Escalation).</summary>
+    public AttemptKind FirstKind { get; set; } = AttemptKind.Primary;
     public bool ClientGone { get; set; }
 
     public void Dispose()
@@ -120,7 +124,7 @@ internal sealed class AttemptPipeline(
             hedgeTimer = route.FirstTokenTimeout is { } ft && targets.Length > 0 ? Task.Delay(ft, timeProvider, requestToken) : null;
         }
 
-        StartNext(AttemptKind.Primary);
+        StartNext(state.FirstKind);
         while (true)
         {
             if (running.Count == 0 && retryTimer is null)
