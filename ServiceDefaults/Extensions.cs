@@ -49,9 +49,30 @@ public static class Extensions
         return http;
     }
 
-    /// <summary>Configures logging, metrics and tracing, including every meter and source named <c>Switchboard.*</c>.</summary>
+    /// <summary>
+    /// True when telemetry leaves the process (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, as Aspire does for every
+    /// resource). Without it nothing would read spans or OpenTelemetry metrics, so none are made: an
+    /// <see cref="System.Diagnostics.Activity"/> per request costs the hot path CPU and allocations only when
+    /// something listens. (Meters still work for in-process listeners such as dotnet-counters.)
+    /// </summary>
+    public static bool IsTelemetryExported(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+    }
+
+    /// <summary>
+    /// Configures OpenTelemetry logging, metrics and tracing, including every meter and source named
+    /// <c>Switchboard.*</c>, exported over OTLP; nothing at all when no exporter is configured
+    /// (<see cref="IsTelemetryExported"/>).
+    /// </summary>
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        if (!builder.IsTelemetryExported())
+        {
+            return builder;
+        }
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
@@ -71,12 +92,8 @@ public static class Extensions
                     // Health probes would drown real traffic in the dashboard.
                     o.Filter = ctx => !ctx.Request.Path.StartsWithSegments(HealthEndpointPath)
                                       && !ctx.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                .AddHttpClientInstrumentation());
-
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
-        {
-            builder.Services.AddOpenTelemetry().UseOtlpExporter();
-        }
+                .AddHttpClientInstrumentation())
+            .UseOtlpExporter();
 
         return builder;
     }

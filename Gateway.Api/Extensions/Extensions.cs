@@ -52,8 +52,11 @@ internal static class Extensions
         if (redis)
         {
             // Not a readiness dependency: the gateway serves (and stays healthy) while Redis is down.
+            // Redis tracing profiles every command (outcome batches included) through a session per span: only
+            // worth it when spans are exported.
+            var traced = builder.IsTelemetryExported();
             builder.AddRedisClient("redis",
-                settings => { settings.DisableHealthChecks = true; settings.DisableAutoActivation = true; },
+                settings => { settings.DisableHealthChecks = true; settings.DisableAutoActivation = true; settings.DisableTracing = !traced; },
                 options => options.AbortOnConnectFail = false);
             services.AddHostedService<RedisSnapshotSubscriber>();
         }
