@@ -41,6 +41,14 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
         }
     }
 
+    // Where each protocol carries the response schema, for error messages that name it.
+    private static string SchemaField(Dialect dialect) => dialect.Type switch
+    {
+        ProviderTypes.Anthropic => "output_format.schema",
+        ProviderTypes.Gemini => "generationConfig.responseSchema",
+        _ => "response_format.json_schema.schema",
+    };
+
     private enum Outcome
     {
         Completed,
@@ -98,7 +106,7 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
         using (document)
         {
             var request = new GenerationRequest();
-            if (dialect.Read(document.RootElement, context, request) is { } bodyRefusal)
+            if ((dialect.Read(document.RootElement, context, request) ?? SchemaRules.Check(request, SchemaField(dialect))) is { } bodyRefusal)
             {
                 await RefuseAsync(context, dialect, bodyRefusal.Status, bodyRefusal.Message);
                 return Outcome.Failed;
