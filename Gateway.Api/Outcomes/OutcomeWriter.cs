@@ -8,7 +8,7 @@ using Switchboard.Gateway.Configuration;
 namespace Switchboard.Gateway.Outcomes;
 
 /// <summary>
-/// Drains the outcome buffer in batches: XADD to <see cref="RedisKeys.OutcomesStream"/> when Redis is configured
+/// Drains the outcome buffer in batches, gathered for at most <see cref="GatewayOptions.OutcomeFlushDelayMs"/>: XADD to <see cref="RedisKeys.OutcomesStream"/> when Redis is configured
 /// (a failed batch is kept and retried while new events wait in the bounded buffer), otherwise a log line per
 /// event (OTLP carries logs and metrics).
 /// </summary>
@@ -27,10 +27,18 @@ internal sealed partial class OutcomeWriter(
         var batch = new List<OutcomeEvent>(batchSize);
         IDatabase? db = null;
         var failures = 0;
+        long droppedLogged = 0;
         try
         {
+            var linger = TimeSpan.FromMilliseconds(options.Value.OutcomeFlushDelayMs);
             while (await channel.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
             {
+                if (linger > TimeSpan.Zero && channel.Reader.Count < batchSize)
+                {
+                    // Let a batch gather: one wake-up and one XADD round trip per batch instead of per request
+                    // (at a few requests in flight, each event alone cost a thread hop and a Redis write).
+                    await Task.Delay(linger, timeProvider, stoppingToken).ConfigureAwait(false);
+                }
                 while (batch.Count < batchSize && channel.Reader.TryRead(out var e))
                 {
                     batch.Add(e);
@@ -51,6 +59,7 @@ internal sealed partial class OutcomeWriter(
                     metrics.Written(batch.Count);
                     batch.Clear();
                     failures = 0;
+                    droppedLogged = LogDropsSince(droppedLogged);
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or InvalidOperationException)
                 {
@@ -59,6 +68,7 @@ internal sealed partial class OutcomeWriter(
                     {
                         LogRedisDown(ex.Message, batch.Count);
                     }
+                    droppedLogged = LogDropsSince(droppedLogged);
                     var delay = TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * (1 << Math.Min(failures, 6))));
                     await Task.Delay(delay, timeProvider, stoppingToken).ConfigureAwait(false);
                 }
@@ -67,6 +77,21 @@ internal sealed partial class OutcomeWriter(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// Logs the running total of dropped events whenever it has grown: the last such line a process wrote is its
+    /// exact drop count, readable without OTLP (a drop only happens while the buffer is full, and every later write
+    /// or failed write checks again).
+    /// </summary>
+    private long LogDropsSince(long logged)
+    {
+        var dropped = metrics.DroppedTotal;
+        if (dropped != logged)
+        {
+            LogDropped(dropped, options.Value.OutcomeBufferCapacity);
+        }
+        return dropped;
     }
 
     private static Task WriteBatchAsync(IDatabase db, List<OutcomeEvent> batch)
@@ -84,6 +109,9 @@ internal sealed partial class OutcomeWriter(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Outcome {RequestId}#{Attempt} {Provider}/{Model}: {Outcome} status {Status} in {LatencyMs:F1} ms, {InputTokens}+{OutputTokens} tokens, {CostUsd} USD")]
     private partial void LogOutcome(string requestId, int attempt, string provider, string model, AttemptOutcome outcome, int status, double latencyMs, int inputTokens, int outputTokens, decimal costUsd);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outcome events dropped since start: {Dropped} (buffer of {Capacity} full while Redis was unreachable)")]
+    private partial void LogDropped(long dropped, int capacity);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot write outcome events to Redis ({Reason}); {Count} events held, newer ones buffered (bounded) until it returns")]
     private partial void LogRedisDown(string reason, int count);
