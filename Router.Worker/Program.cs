@@ -1,3 +1,4 @@
+using Switchboard.Router.Apis;
 using Switchboard.Router.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -5,6 +6,7 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
 var app = builder.Build();
+app.UseApiErrors();
 app.MapDefaultEndpoints();
 app.MapApplicationEndpoints();
 app.Run();

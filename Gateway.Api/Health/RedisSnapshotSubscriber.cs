@@ -9,8 +9,10 @@ namespace Switchboard.Gateway.Health;
 
 /// <summary>
 /// Keeps this gateway in step with Router.Worker through Redis: reads the health snapshot and the published
-/// routing document at start and whenever <see cref="RedisKeys.ChangesChannel"/> announces a change. When Redis
-/// goes away the last snapshot and document stay in force; nothing here ever fails a request.
+/// routing document at start, whenever <see cref="RedisKeys.ChangesChannel"/> announces a change, and when the
+/// connection comes back (a message published while it was down is lost). When Redis goes away the last snapshot
+/// and document stay in force; nothing here ever fails a request. Snapshots are ordered by epoch, then version
+/// (<see cref="HealthSnapshot.Supersedes"/>): a Redis that restarted empty starts a new epoch with versions from 1.
 /// </summary>
 internal sealed partial class RedisSnapshotSubscriber(
     IServiceProvider services,
@@ -20,6 +22,7 @@ internal sealed partial class RedisSnapshotSubscriber(
     ILogger<RedisSnapshotSubscriber> logger) : BackgroundService
 {
     private long _routingVersion = -1;
+    private long _healthEpoch = -1;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -42,6 +45,13 @@ internal sealed partial class RedisSnapshotSubscriber(
             {
                 var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(RedisKeys.ChangesChannel)).ConfigureAwait(false);
                 queue.OnMessage(async message => await OnChangeAsync(mux, message.Message).ConfigureAwait(false));
+                mux.ConnectionRestored += (_, e) =>
+                {
+                    if (e.ConnectionType == ConnectionType.Interactive)
+                    {
+                        _ = RefreshAllAsync(mux);
+                    }
+                };
                 await RefreshHealthAsync(mux).ConfigureAwait(false);
                 await RefreshRoutingAsync(mux).ConfigureAwait(false);
                 return;
@@ -77,6 +87,19 @@ internal sealed partial class RedisSnapshotSubscriber(
         }
     }
 
+    private async Task RefreshAllAsync(IConnectionMultiplexer mux)
+    {
+        try
+        {
+            await RefreshHealthAsync(mux).ConfigureAwait(false);
+            await RefreshRoutingAsync(mux).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)
+        {
+            LogChangeFailed(ex.Message);
+        }
+    }
+
     private async Task RefreshHealthAsync(IConnectionMultiplexer mux)
     {
         var json = await mux.GetDatabase().StringGetAsync(RedisKeys.HealthSnapshot).ConfigureAwait(false);
@@ -86,6 +109,15 @@ internal sealed partial class RedisSnapshotSubscriber(
         }
         if (JsonSerializer.Deserialize((string)json!, ContractJson.Default.HealthSnapshot) is { } snapshot)
         {
+            var previous = Interlocked.Read(ref _healthEpoch);
+            if (snapshot.Epoch > previous)
+            {
+                Interlocked.Exchange(ref _healthEpoch, snapshot.Epoch);
+                if (previous != -1)
+                {
+                    LogNewEpoch(snapshot.Epoch, snapshot.Version);
+                }
+            }
             health.Apply(snapshot);
         }
     }
@@ -112,6 +144,9 @@ internal sealed partial class RedisSnapshotSubscriber(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unavailable ({Reason}); serving with the last health snapshot and routing document, and passive health")]
     private partial void LogUnavailable(string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Health snapshots start a new epoch {Epoch} at version {Version} (Redis lost the version counter)")]
+    private partial void LogNewEpoch(long epoch, long version);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not apply a change announced on Redis: {Reason}")]
     private partial void LogChangeFailed(string reason);

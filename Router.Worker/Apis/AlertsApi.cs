@@ -16,8 +16,8 @@ internal static class AlertsApi
     public static async Task<Ok<IReadOnlyList<Alert>>> GetAlerts(AlertStore alerts, CancellationToken ct, bool all = true, int limit = 200) =>
         TypedResults.Ok(await alerts.ListAsync(all, Math.Clamp(limit, 1, 1000), ct));
 
-    public static async Task<Results<NoContent, NotFound>> Acknowledge(long id, AlertStore alerts, HttpRequest request, CancellationToken ct) =>
-        await alerts.AcknowledgeAsync(id, Author(request), ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> Acknowledge(long id, AlertStore alerts, HttpRequest request, CancellationToken ct) =>
+        await alerts.AcknowledgeAsync(id, Author(request), ct) ? TypedResults.NoContent() : ApiErrors.NotFound($"alert {id} does not exist");
 
     internal static string Author(HttpRequest request) =>
         request.Headers["x-switchboard-author"].FirstOrDefault() is { Length: > 0 } a ? a : "admin";

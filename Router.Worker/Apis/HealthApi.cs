@@ -34,7 +34,7 @@ internal static class HealthApi
                     return TypedResults.Ok(snapshot.Deployments);
                 }
             }
-            catch (RedisException)
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 // fall through to the local view
             }
@@ -43,6 +43,8 @@ internal static class HealthApi
     }
 
     /// <summary>The 1-minute, 5-minute and 1-hour windows of one deployment (the leader holds them).</summary>
-    public static Results<Ok<DeploymentDetail>, NotFound> GetDeployment(string provider, string model, HealthModel health) =>
-        health.Detail(new(provider, model)) is { } detail ? TypedResults.Ok(detail) : TypedResults.NotFound();
+    public static Results<Ok<DeploymentDetail>, JsonHttpResult<ApiError>> GetDeployment(string provider, string model, HealthModel health) =>
+        health.Detail(new(provider, model)) is { } detail
+            ? TypedResults.Ok(detail)
+            : ApiErrors.NotFound($"no health is known for {provider}/{model} on this replica");
 }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Switchboard.Router.Keys;
 
 namespace Switchboard.Router.Apis;
@@ -21,7 +20,7 @@ internal static class KeysApi
         TypedResults.Ok(await store.ListAsync(ct));
 
     /// <summary>201 with the key: the only time it is ever shown (only its salted hash is kept).</summary>
-    public static async Task<Results<Created<CreatedKey>, ValidationProblem, Conflict<ProblemDetails>>> CreateKey(
+    public static async Task<Results<Created<CreatedKey>, JsonHttpResult<ApiError>>> CreateKey(
         CreateKeyRequest request, GatewayKeyStore store, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -31,11 +30,11 @@ internal static class KeysApi
         }
         var created = await store.CreateAsync(request, ct);
         return created is null
-            ? TypedResults.Conflict(new ProblemDetails { Title = "Conflict", Detail = $"a key named '{request.Name}' exists", Status = 409 })
+            ? ApiErrors.Conflict($"a key named '{request.Name}' exists", "name")
             : TypedResults.Created($"/api/keys/{Uri.EscapeDataString(created.Name)}", created);
     }
 
-    public static async Task<Results<NoContent, NotFound, ValidationProblem>> UpdateKey(
+    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> UpdateKey(
         string name, CreateKeyRequest request, GatewayKeyStore store, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -44,34 +43,36 @@ internal static class KeysApi
         {
             return problem;
         }
-        return await store.UpdateAsync(request, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+        return await store.UpdateAsync(request, ct) ? TypedResults.NoContent() : NoSuchKey(name);
     }
 
-    public static async Task<Results<NoContent, NotFound>> RevokeKey(string name, GatewayKeyStore store, CancellationToken ct) =>
-        await store.RevokeAsync(name, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RevokeKey(string name, GatewayKeyStore store, CancellationToken ct) =>
+        await store.RevokeAsync(name, ct) ? TypedResults.NoContent() : NoSuchKey(name);
 
-    public static Task<Results<NoContent, NotFound>> RevokeKeyByQuery(string name, GatewayKeyStore store, CancellationToken ct) =>
+    public static Task<Results<NoContent, JsonHttpResult<ApiError>>> RevokeKeyByQuery(string name, GatewayKeyStore store, CancellationToken ct) =>
         RevokeKey(name, store, ct);
 
-    private static ValidationProblem? Invalid(CreateKeyRequest r)
+    private static JsonHttpResult<ApiError> NoSuchKey(string name) => ApiErrors.NotFound($"no gateway key named '{name}'");
+
+    /// <summary>The first invalid field, named in <c>param</c>.</summary>
+    private static JsonHttpResult<ApiError>? Invalid(CreateKeyRequest r)
     {
-        var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(r.Name) || r.Name.Length > 100)
         {
-            errors["name"] = ["a name of 1 to 100 characters is required"];
+            return ApiErrors.BadRequest("name: a name of 1 to 100 characters is required", "name");
         }
         if (r.RequestsPerMinute is <= 0)
         {
-            errors["requestsPerMinute"] = ["must be positive"];
+            return ApiErrors.BadRequest("requestsPerMinute: must be positive", "requestsPerMinute");
         }
         if (r.TokensPerMinute is <= 0)
         {
-            errors["tokensPerMinute"] = ["must be positive"];
+            return ApiErrors.BadRequest("tokensPerMinute: must be positive", "tokensPerMinute");
         }
         if (r.BudgetUsd is < 0)
         {
-            errors["budgetUsd"] = ["must be zero or positive"];
+            return ApiErrors.BadRequest("budgetUsd: must be zero or positive", "budgetUsd");
         }
-        return errors.Count == 0 ? null : TypedResults.ValidationProblem(errors);
+        return null;
     }
 }

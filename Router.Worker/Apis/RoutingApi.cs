@@ -9,7 +9,7 @@ namespace Switchboard.Router.Apis;
 /// <summary>A routing document version with its content (<c>document</c> is the JSON as written).</summary>
 internal sealed record RoutingVersionView(long Version, string Author, string? Comment, DateTimeOffset? CreatedAt, long? RolledBackFrom, bool Current, JsonNode? Document);
 
-/// <summary>Answer of validate (and of a refused publish).</summary>
+/// <summary>Answer of a valid validate (an invalid one is an <see cref="ApiError"/> with <c>valid</c> and <c>errors</c>).</summary>
 internal sealed record ValidationView(bool Valid, IReadOnlyList<RoutingError> Errors);
 
 internal static class RoutingApi
@@ -28,6 +28,7 @@ internal static class RoutingApi
         return api;
     }
 
+    /// <summary>Documents leave with literal keys masked (<see cref="SecretMask"/>); publishing the mask back keeps them.</summary>
     public static Ok<RoutingVersionView> GetCurrent(RoutingState state)
     {
         var current = state.Current;
@@ -48,56 +49,68 @@ internal static class RoutingApi
         return TypedResults.Ok(list);
     }
 
-    public static async Task<Results<Ok<RoutingVersionView>, NotFound>> GetVersion(long version, RoutingVersionStore store, RoutingState state, CancellationToken ct)
+    public static async Task<Results<Ok<RoutingVersionView>, JsonHttpResult<ApiError>>> GetVersion(long version, RoutingVersionStore store, RoutingState state, CancellationToken ct)
     {
         if (version == 0)
         {
             return SafeBaseline(state) is { } text
                 ? TypedResults.Ok(new RoutingVersionView(0, "baseline", "the --config file", null, null, state.Current.Version == 0, Node(text)))
-                : TypedResults.NotFound();
+                : ApiErrors.NotFound("there is no baseline routing document (--config, SWITCHBOARD_CONFIG or Switchboard:RoutingJson)");
         }
         var v = await store.GetAsync(version, ct);
         return v is null
-            ? TypedResults.NotFound()
+            ? ApiErrors.NotFound($"routing document version {version} does not exist")
             : TypedResults.Ok(new RoutingVersionView(v.Version, v.Author, v.Comment, v.CreatedAt, v.RolledBackFrom, state.Current.Version == v.Version, Node(v.Content!)));
     }
 
-    /// <summary>Body: the document JSON (or <c>{"document": ...}</c>). The gateway's validator decides.</summary>
-    public static async Task<Results<Ok<ValidationView>, BadRequest<ValidationView>>> Validate(HttpRequest request, RoutingState state)
+    /// <summary>Body: the document JSON (or <c>{"document": ...}</c>). The gateway's validator decides; masked keys count as the stored ones.</summary>
+    public static async Task<Results<Ok<ValidationView>, JsonHttpResult<ApiError>>> Validate(HttpRequest request, RoutingState state)
     {
         var (text, _, _, error) = await ReadAsync(request);
-        var errors = error is not null ? [error] : state.Parse(text!).Errors;
-        return errors.Count == 0
-            ? TypedResults.Ok(new ValidationView(true, []))
-            : TypedResults.BadRequest(new ValidationView(false, errors));
+        if (error is not null)
+        {
+            return ApiErrors.Invalid([error]);
+        }
+        var (unmasked, maskErrors) = SecretMask.Unmask(text!, state.Current.Text);
+        var errors = maskErrors.Count > 0 ? maskErrors : state.Parse(unmasked).Errors;
+        return errors.Count == 0 ? TypedResults.Ok(new ValidationView(true, [])) : ApiErrors.Invalid(errors);
     }
 
-    /// <summary>Body: <c>{"document": {...}, "comment": "...", "author": "..."}</c>, or the document itself.</summary>
-    public static async Task<Results<Ok<RoutingVersionView>, BadRequest<ValidationView>>> Publish(HttpRequest request, RoutingPublisher publisher, CancellationToken ct)
+    /// <summary>
+    /// Body: <c>{"document": {...}, "comment": "...", "author": "..."}</c>, or the document itself. A key sent as the
+    /// mask (as <c>GET</c> showed it) keeps the key the current document has in that place.
+    /// </summary>
+    public static async Task<Results<Ok<RoutingVersionView>, JsonHttpResult<ApiError>>> Publish(
+        HttpRequest request, RoutingPublisher publisher, RoutingState state, CancellationToken ct)
     {
         var (text, comment, author, error) = await ReadAsync(request);
         if (error is not null)
         {
-            return TypedResults.BadRequest(new ValidationView(false, [error]));
+            return ApiErrors.Invalid([error]);
         }
-        var result = await publisher.PublishAsync(text!, author ?? AlertsApi.Author(request), comment ?? request.Query["comment"], null, ct);
+        var (unmasked, maskErrors) = SecretMask.Unmask(text!, state.Current.Text);
+        if (maskErrors.Count > 0)
+        {
+            return ApiErrors.Invalid(maskErrors);
+        }
+        var result = await publisher.PublishAsync(unmasked, author ?? AlertsApi.Author(request), comment ?? request.Query["comment"], null, ct);
         return result.Version is { } v
             ? TypedResults.Ok(new RoutingVersionView(v.Version, v.Author, v.Comment, v.CreatedAt, v.RolledBackFrom, true, null))
-            : TypedResults.BadRequest(new ValidationView(false, result.Errors));
+            : ApiErrors.Invalid(result.Errors);
     }
 
     /// <summary>Publishes the content of an earlier version (0: the baseline) as a new version.</summary>
-    public static async Task<Results<Ok<RoutingVersionView>, NotFound, BadRequest<ValidationView>>> Rollback(
+    public static async Task<Results<Ok<RoutingVersionView>, JsonHttpResult<ApiError>>> Rollback(
         long version, HttpRequest request, RoutingPublisher publisher, CancellationToken ct)
     {
         var result = await publisher.RollbackAsync(version, AlertsApi.Author(request), ct);
         if (result is null)
         {
-            return TypedResults.NotFound();
+            return ApiErrors.NotFound($"routing document version {version} does not exist");
         }
         return result.Version is { } v
             ? TypedResults.Ok(new RoutingVersionView(v.Version, v.Author, v.Comment, v.CreatedAt, v.RolledBackFrom, true, null))
-            : TypedResults.BadRequest(new ValidationView(false, result.Errors));
+            : ApiErrors.Invalid(result.Errors);
     }
 
     private static async Task<(string? Text, string? Comment, string? Author, RoutingError? Error)> ReadAsync(HttpRequest request)
@@ -139,15 +152,16 @@ internal static class RoutingApi
         }
     }
 
+    /// <summary>The document as JSON with literal keys masked; text that is not JSON is not shown at all (it could be a key).</summary>
     private static JsonNode? Node(string text)
     {
         try
         {
-            return JsonNode.Parse(text, documentOptions: Lenient);
+            return SecretMask.Mask(JsonNode.Parse(text, documentOptions: Lenient));
         }
         catch (JsonException)
         {
-            return JsonValue.Create(text);
+            return JsonValue.Create("(not valid JSON)");
         }
     }
 }

@@ -51,7 +51,7 @@ internal sealed partial class CredentialRefresher(
                 }
             });
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             LogRefreshFailed(logger, ex.Message);
         }

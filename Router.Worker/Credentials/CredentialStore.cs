@@ -127,7 +127,7 @@ internal sealed partial class CredentialStore(
                 ContractJson.Default.SnapshotChange);
             await db.PublishAsync(RedisChannel.Literal(RedisKeys.ChangesChannel), message);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             LogSourceFailed(logger, "redis", ex.GetType().Name);
         }

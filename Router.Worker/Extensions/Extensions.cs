@@ -61,7 +61,7 @@ internal static class Extensions
         services.AddHostedSingleton<SnapshotPublisher>();
         services.AddHostedSingleton<ProbeScheduler>();
         services.AddHostedSingleton<CanaryRunner>();
-        services.AddProblemDetails();
+        services.AddApiErrors();
     }
 
     public static void MapApplicationEndpoints(this IEndpointRouteBuilder app)

@@ -59,4 +59,8 @@ public sealed record HealthOptions
     public TimeSpan HoldTime { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>An open circuit turns half-open after this.</summary>
     public TimeSpan CircuitCooldown { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>No headroom for this long after a 429 that came without Retry-After.</summary>
+    public TimeSpan RateLimitedWait { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>Rate-limit headroom older than this is no longer published (null: unknown).</summary>
+    public TimeSpan HeadroomMaxAge { get; set; } = TimeSpan.FromMinutes(2);
 }

@@ -33,8 +33,11 @@ internal sealed class HealthModel(IOptions<HealthOptions> options, QualityModel 
         ArgumentNullException.ThrowIfNull(e);
         var now = time.GetUtcNow();
         var end = e.StartedAt + TimeSpan.FromMilliseconds(Math.Max(0, e.LatencyMs));
-        var sample = new HealthSample(end < now ? end : now, e.Outcome, e.Error, e.LatencyMs, e.TtftMs, e.Kind == AttemptKind.Probe);
-        Get(new(e.Provider, e.Model)).Add(sample, e.Drift ? e.ModelReported ?? "" : null);
+        var at = end < now ? end : now;
+        var sample = new HealthSample(at, e.Outcome, e.Error, e.LatencyMs, e.TtftMs, e.Kind == AttemptKind.Probe);
+        var tracker = Get(new(e.Provider, e.Model));
+        tracker.Add(sample, e.Drift ? e.ModelReported ?? "" : null);
+        tracker.ObserveLimits(at, e, options.Value.RateLimitedWait);
     }
 
     public void RecordProbe(DeploymentKey key, AttemptOutcome outcome, ErrorClass? error, double latencyMs, double? ttftMs, string? driftModel)
@@ -93,6 +96,56 @@ internal sealed class HealthModel(IOptions<HealthOptions> options, QualityModel 
         private readonly HealthStateMachine _machine = new(options);
         private bool _credentialInvalid;
         private string? _driftModel;
+        private Headroom _headroom;
+
+        /// <summary>
+        /// The provider's rate-limit headers as the gateway read them: the values of the latest attempt (by its end
+        /// time, so a late event from another gateway does not overwrite a newer one) and, after a 429 or a
+        /// Retry-After, the time until which there is no headroom at all.
+        /// </summary>
+        public void ObserveLimits(DateTimeOffset at, OutcomeEvent e, TimeSpan rateLimitedWait)
+        {
+            var rateLimited = e.Error == ErrorClass.RateLimited || e.Status == 429;
+            var waitMs = e.RetryAfterMs ?? (rateLimited ? rateLimitedWait.TotalMilliseconds : (double?)null);
+            if (e.RequestsLeft is null && e.TokensLeft is null && (waitMs is null || e.Outcome == AttemptOutcome.Success))
+            {
+                return;
+            }
+            lock (_lock)
+            {
+                var h = _headroom;
+                if ((e.RequestsLeft is not null || e.TokensLeft is not null) && (h.At is null || at >= h.At))
+                {
+                    h = h with { At = at, Requests = Share(e.RequestsLeft) ?? h.Requests, Tokens = Share(e.TokensLeft) ?? h.Tokens };
+                }
+                if (waitMs is { } ms && e.Outcome != AttemptOutcome.Success)
+                {
+                    var until = at + TimeSpan.FromMilliseconds(Math.Max(0, ms));
+                    if (h.Until is null || until > h.Until)
+                    {
+                        h = h with { Until = until, LimitedAt = at };
+                    }
+                }
+                _headroom = h;
+            }
+        }
+
+        private static double? Share(double? v) => v is { } x && double.IsFinite(x) ? Math.Clamp(x, 0, 1) : null;
+
+        private RateLimitHeadroom? HeadroomAt(DateTimeOffset now)
+        {
+            var h = _headroom;
+            if (h.Until is { } until && until > now)
+            {
+                var since = h.LimitedAt ?? now;
+                return new RateLimitHeadroom(0, 0) { ObservedAt = since, AgeMs = (now - since).TotalMilliseconds, RetryAfterUntil = until };
+            }
+            if (h.At is { } at && now - at <= options.HeadroomMaxAge)
+            {
+                return new RateLimitHeadroom(h.Requests, h.Tokens) { ObservedAt = at, AgeMs = Math.Max(0, (now - at).TotalMilliseconds) };
+            }
+            return null;
+        }
 
         public void Add(in HealthSample sample, string? driftModel)
         {
@@ -133,6 +186,12 @@ internal sealed class HealthModel(IOptions<HealthOptions> options, QualityModel 
             {
                 _machine.Restore(d.State, d.Circuit, now);
                 _credentialInvalid = d.CredentialInvalid;
+                if (d.RateLimitHeadroom is { } h)
+                {
+                    _headroom = h.RetryAfterUntil is { } until
+                        ? _headroom with { Until = until, LimitedAt = h.ObservedAt }
+                        : new Headroom(h.ObservedAt, h.Requests, h.Tokens, null, null);
+                }
             }
         }
 
@@ -168,7 +227,7 @@ internal sealed class HealthModel(IOptions<HealthOptions> options, QualityModel 
                 ErrorRate = m5.ErrorRate,
                 TtftMs = m5.TtftMs,
                 LatencyMs = m5.LatencyMs,
-                RateLimitHeadroom = null,
+                RateLimitHeadroom = HeadroomAt(now),
                 CredentialInvalid = _credentialInvalid,
                 QualityScore = q.Score,
                 Demoted = q.Demoted,
@@ -178,3 +237,6 @@ internal sealed class HealthModel(IOptions<HealthOptions> options, QualityModel 
         }
     }
 }
+
+/// <summary>Latest reported limits of a deployment and, after a 429 / Retry-After, when it may be used again.</summary>
+internal readonly record struct Headroom(DateTimeOffset? At, double? Requests, double? Tokens, DateTimeOffset? Until, DateTimeOffset? LimitedAt);

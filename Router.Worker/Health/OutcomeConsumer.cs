@@ -15,7 +15,9 @@ namespace Switchboard.Router.Health;
 /// Only the leader consumes: health is one model, not one per replica, and a follower that takes over claims
 /// the pending entries of the dead leader (XAUTOCLAIM after <see cref="RouterOptions.ClaimMinIdle"/>).
 /// An entry is acknowledged after it is applied; one that cannot be read goes to the dead-letter stream
-/// (and is acknowledged, so it is not retried forever).
+/// (and is acknowledged, so it is not retried forever). After a Redis error (a timeout included) this consumer
+/// first re-reads its own pending entries (XREADGROUP from 0), so a batch delivered but not acknowledged is applied
+/// at once rather than after <see cref="RouterOptions.ClaimMinIdle"/>, by which time it may have left the 1-minute window.
 /// </summary>
 internal sealed partial class OutcomeConsumer(
     LeaderLease lease, IConnectionMultiplexer redis, HealthModel health, QualityModel quality, SnapshotTrigger trigger,
@@ -23,10 +25,12 @@ internal sealed partial class OutcomeConsumer(
     : LeaderBackgroundService(lease)
 {
     private DateTimeOffset _nextClaim;
+    private bool _ownPendingFirst = true;
 
     protected override async Task RunAsLeaderAsync(CancellationToken ct)
     {
         _nextClaim = time.GetUtcNow();
+        _ownPendingFirst = true;
         var groupReady = false;
         while (!ct.IsCancellationRequested)
         {
@@ -40,10 +44,13 @@ internal sealed partial class OutcomeConsumer(
                 }
                 processed = await ConsumeOnceAsync();
             }
-            catch (RedisException ex)
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
+                // RedisTimeoutException is a TimeoutException, not a RedisException: uncaught, it would end this
+                // service (and, by the host's default, the process) on the first slow answer of a loaded Redis.
                 LogStreamError(logger, ex.Message);
                 groupReady = false;
+                _ownPendingFirst = true;
                 processed = 0;
                 await Task.Delay(TimeSpan.FromSeconds(1), time, ct);
             }
@@ -78,6 +85,16 @@ internal sealed partial class OutcomeConsumer(
         {
             _nextClaim = time.GetUtcNow() + o.ClaimInterval;
             count += await ClaimAbandonedAsync(db);
+        }
+        if (_ownPendingFirst)
+        {
+            var pending = await db.StreamReadGroupAsync(RedisKeys.OutcomesStream, RedisKeys.RouterConsumerGroup, o.InstanceId,
+                StreamPosition.Beginning, o.StreamBatchSize);
+            if (pending.Length > 0)
+            {
+                return count + await ApplyAsync(db, pending);
+            }
+            _ownPendingFirst = false;
         }
         var entries = await db.StreamReadGroupAsync(RedisKeys.OutcomesStream, RedisKeys.RouterConsumerGroup, o.InstanceId,
             StreamPosition.NewMessages, o.StreamBatchSize);

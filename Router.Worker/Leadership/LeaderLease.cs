@@ -75,7 +75,7 @@ internal sealed partial class LeaderLease(
                     StepUp();
                 }
             }
-            catch (RedisException ex)
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
                 LogLeaseError(logger, ex.Message);
                 if (IsLeader && time.GetUtcNow() - _lastRenewed >= o.LeaseTtl)
@@ -105,7 +105,7 @@ internal sealed partial class LeaderLease(
         {
             await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [RedisKeys.RouterLeaderLease], [Owner]);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             LogLeaseError(logger, ex.Message);
         }
@@ -138,6 +138,12 @@ internal sealed partial class LeaderLease(
         }
         LogSteppedDown(logger, Owner, reason);
     }
+
+    /// <summary>Logs a leader duty that failed; it is restarted.</summary>
+    public void ReportDutyFailed(string duty, Exception ex) => LogDutyFailed(logger, ex, duty);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Leader duty {Duty} failed; restarting it")]
+    private static partial void LogDutyFailed(ILogger logger, Exception ex, string duty);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Router replica {Owner} is now the leader")]
     private static partial void LogBecameLeader(ILogger logger, string owner);
@@ -187,6 +193,20 @@ internal abstract class LeaderBackgroundService(LeaderLease lease) : BackgroundS
             catch (OperationCanceledException)
             {
                 return;
+            }
+            catch (Exception ex)
+            {
+                // A fault in one leader duty must not end it for the rest of the process's life (nor, by the host's
+                // default, stop the process): report it and run the duty again.
+                lease.ReportDutyFailed(GetType().Name, ex);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
     }

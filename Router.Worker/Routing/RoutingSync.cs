@@ -39,7 +39,7 @@ internal sealed partial class RoutingSync(
             });
             await ReadFromRedisAsync();
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             LogSyncFailed(logger, ex.Message);
         }
@@ -122,7 +122,7 @@ internal sealed partial class RoutingSync(
                 state.TryApply(version, values[1]!);
             }
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
         {
             LogSyncFailed(logger, ex.Message);
         }

@@ -16,8 +16,11 @@ namespace Switchboard.Router.Snapshots;
 /// The leader's health snapshot loop: evaluates on every trigger (the stream consumer and probes ask after each
 /// batch) and at least every <see cref="RouterOptions.SnapshotInterval"/>; a change of state, circuit or flag is
 /// written and announced at once, figures alone at least every <see cref="RouterOptions.SnapshotHeartbeat"/>.
-/// Write = INCR <see cref="RedisKeys.HealthVersion"/>, SET <see cref="RedisKeys.HealthSnapshot"/>, PUBLISH
-/// <c>{kind:"health",version}</c> on <see cref="RedisKeys.ChangesChannel"/>. A new leader starts from the last
+/// Write = next (epoch, version) from <see cref="RedisKeys.HealthEpoch"/> + <see cref="RedisKeys.HealthVersion"/>,
+/// SET <see cref="RedisKeys.HealthSnapshot"/>, PUBLISH <c>{kind:"health",version}</c> on
+/// <see cref="RedisKeys.ChangesChannel"/>. When the counter is gone (Redis restarted empty) or went back (an older
+/// dump), a new epoch (Redis server time, later than the last one this replica used) starts the versions again at 1,
+/// so gateways, which order by epoch then version, take the new snapshots. A new leader starts from the last
 /// published states, so a take-over does not flap them.
 /// </summary>
 internal sealed partial class SnapshotPublisher(
@@ -25,8 +28,24 @@ internal sealed partial class SnapshotPublisher(
     AlertStore alerts, RouterMetrics metrics, IOptions<RouterOptions> options, TimeProvider time, ILogger<SnapshotPublisher> logger)
     : LeaderBackgroundService(lease)
 {
+    // KEYS: version counter, epoch. ARGV: the epoch and version this replica last issued.
+    private const string NextVersionScript = """
+        local epoch = tonumber(redis.call('GET', KEYS[2]) or '0')
+        local version = tonumber(redis.call('GET', KEYS[1]) or '0')
+        local lastEpoch = tonumber(ARGV[1])
+        if epoch == 0 or (epoch == lastEpoch and version < tonumber(ARGV[2])) then
+            local t = redis.call('TIME')
+            epoch = math.max(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), lastEpoch + 1)
+            redis.call('SET', KEYS[2], string.format('%.0f', epoch))
+            redis.call('SET', KEYS[1], '0')
+        end
+        return { string.format('%.0f', epoch), redis.call('INCR', KEYS[1]) }
+        """;
+
     private IReadOnlyList<DeploymentHealth> _published = [];
     private DateTimeOffset _publishedAt;
+    private long _epoch;
+    private long _version;
 
     protected override async Task RunAsLeaderAsync(CancellationToken ct)
     {
@@ -57,8 +76,14 @@ internal sealed partial class SnapshotPublisher(
             return null;
         }
         var db = redis.GetDatabase();
-        var version = await db.StringIncrementAsync(RedisKeys.HealthVersion);
-        var snapshot = new HealthSnapshot { Version = version, UpdatedAt = now, Deployments = current };
+        var next = (RedisResult[])(await db.ScriptEvaluateAsync(NextVersionScript, [RedisKeys.HealthVersion, RedisKeys.HealthEpoch], [_epoch, _version]))!;
+        var (epoch, version) = ((long)next[0], (long)next[1]);
+        if (epoch != _epoch && _epoch != 0)
+        {
+            LogNewEpoch(logger, epoch);
+        }
+        (_epoch, _version) = (epoch, version);
+        var snapshot = new HealthSnapshot { Version = version, Epoch = epoch, UpdatedAt = now, Deployments = current };
         await db.StringSetAsync(RedisKeys.HealthSnapshot, JsonSerializer.Serialize(snapshot, ContractJson.Default.HealthSnapshot));
         await db.PublishAsync(RedisChannel.Literal(RedisKeys.ChangesChannel),
             JsonSerializer.Serialize(new SnapshotChange("health", version), ContractJson.Default.SnapshotChange));
@@ -81,9 +106,14 @@ internal sealed partial class SnapshotPublisher(
             if (json.HasValue && JsonSerializer.Deserialize((string)json!, ContractJson.Default.HealthSnapshot) is { } snapshot)
             {
                 health.Restore(snapshot);
+                // Continue its numbering: a counter found lower than this in the same epoch has gone back.
+                if (snapshot.Epoch > _epoch || (snapshot.Epoch == _epoch && snapshot.Version > _version))
+                {
+                    (_epoch, _version) = (snapshot.Epoch, snapshot.Version);
+                }
             }
         }
-        catch (Exception ex) when (ex is RedisException or JsonException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)
         {
             LogPublishFailed(logger, ex.Message);
         }
@@ -127,7 +157,9 @@ internal sealed partial class SnapshotPublisher(
             var x = a[i];
             var y = b[i];
             if (x.Provider != y.Provider || x.Model != y.Model || x.State != y.State || x.Circuit != y.Circuit
-                || x.CredentialInvalid != y.CredentialInvalid || x.Demoted != y.Demoted || x.Drift != y.Drift)
+                || x.CredentialInvalid != y.CredentialInvalid || x.Demoted != y.Demoted || x.Drift != y.Drift
+                || x.RateLimitHeadroom?.RetryAfterUntil != y.RateLimitHeadroom?.RetryAfterUntil
+                || Low(x.RateLimitHeadroom) != Low(y.RateLimitHeadroom))
             {
                 return true;
             }
@@ -135,8 +167,14 @@ internal sealed partial class SnapshotPublisher(
         return false;
     }
 
+    /// <summary>Under a tenth of either limit left: gateways should hear of it now, not at the next heartbeat.</summary>
+    private static bool Low(RateLimitHeadroom? h) => h is not null && (h.Requests < 0.1 || h.Tokens < 0.1);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Provider}/{Model}: {Old} -> {New} (circuit {Circuit})")]
     private static partial void LogStateChanged(ILogger logger, string provider, string model, HealthState old, HealthState @new, CircuitState circuit);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Health snapshot versions start a new epoch {Epoch}: Redis lost or rolled back the version counter")]
+    private static partial void LogNewEpoch(ILogger logger, long epoch);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Health snapshot: {Error}")]
     private static partial void LogPublishFailed(ILogger logger, string error);
