@@ -38,6 +38,13 @@ internal sealed partial class RedisSnapshotSubscriber(
             return;
         }
         var subscriber = mux.GetSubscriber();
+        mux.ConnectionRestored += (_, e) =>
+        {
+            if (e.ConnectionType == ConnectionType.Interactive)
+            {
+                _ = RefreshAllAsync(mux);
+            }
+        };
         var attempt = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -45,13 +52,6 @@ internal sealed partial class RedisSnapshotSubscriber(
             {
                 var queue = await subscriber.SubscribeAsync(RedisChannel.Literal(RedisKeys.ChangesChannel)).ConfigureAwait(false);
                 queue.OnMessage(async message => await OnChangeAsync(mux, message.Message).ConfigureAwait(false));
-                mux.ConnectionRestored += (_, e) =>
-                {
-                    if (e.ConnectionType == ConnectionType.Interactive)
-                    {
-                        _ = RefreshAllAsync(mux);
-                    }
-                };
                 await RefreshHealthAsync(mux).ConfigureAwait(false);
                 await RefreshRoutingAsync(mux).ConfigureAwait(false);
                 return;
