@@ -32,6 +32,21 @@ public sealed class MetricsClient(HttpClient http)
     public Task<IReadOnlyList<TimeSeries>> GetTimeSeriesAsync(TimeWindow window, string groupBy, CancellationToken ct) =>
         GetListAsync<TimeSeries>($"/api/timeseries?{window.ToQuery()}&groupBy={groupBy}&step={window.Step}", ct);
 
+    /// <summary>
+    /// Cascade routes over the window: the share each tier answered, escalations, cost and cost saved against always
+    /// asking the last tier. Empty when the service predates the endpoint (404), so the overview still loads.
+    /// </summary>
+    public async Task<IReadOnlyList<CascadeRow>> GetCascadeAsync(TimeWindow window, CancellationToken ct)
+    {
+        using var response = await http.GetAsync($"/api/cascade?{window.ToQuery()}", HttpCompletionOption.ResponseHeadersRead, ct);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return [];
+        }
+        await ServiceErrors.EnsureSuccessAsync(response, "Metrics.Service", ct);
+        return await response.Content.ReadFromJsonAsync<IReadOnlyList<CascadeRow>>(AdminJson.Options, ct) ?? [];
+    }
+
     /// <summary>The request log, newest first.</summary>
     public Task<IReadOnlyList<RequestRow>> GetRequestsAsync(RequestFilter filter, CancellationToken ct) =>
         GetListAsync<RequestRow>($"/api/requests?{filter.ToQuery()}", ct);
@@ -152,6 +167,54 @@ public sealed record CostRow
     public long OutputTokens { get; init; }
     public long CachedInputTokens { get; init; }
     public long ReasoningTokens { get; init; }
+}
+
+/// <summary>One route of <c>GET /api/cascade</c>.</summary>
+public sealed record CascadeRow
+{
+    public string Route { get; init; } = "";
+    public long Requests { get; init; }
+    public long Answered { get; init; }
+    public long Errors { get; init; }
+    /// <summary>Requests that went past the first tier.</summary>
+    public long Escalated { get; init; }
+    /// <summary>0..1.</summary>
+    public double? EscalatedShare { get; init; }
+    public IReadOnlyList<CascadeTier> Tiers { get; init; } = [];
+    /// <summary>What the cascade cost: every tier asked, retries, hedges and scorer calls.</summary>
+    public decimal CostUsd { get; init; }
+    /// <summary>What always asking the last tier would have cost (null when no price is known for it).</summary>
+    public decimal? LastTierCostUsd { get; init; }
+    public decimal? CostSavedUsd { get; init; }
+    /// <summary>0..1 of <see cref="LastTierCostUsd"/>.</summary>
+    public double? SavedShare { get; init; }
+    public CascadeLastTierPrice? LastTier { get; init; }
+}
+
+/// <summary>One tier of a cascade route.</summary>
+public sealed record CascadeTier
+{
+    /// <summary>0-based, cheapest first.</summary>
+    public int Tier { get; init; }
+    public IReadOnlyList<string> Models { get; init; } = [];
+    public long Answered { get; init; }
+    /// <summary>0..1 of the route's answered requests.</summary>
+    public double? Share { get; init; }
+    public long Attempts { get; init; }
+    public decimal CostUsd { get; init; }
+    /// <summary>0..1.</summary>
+    public double? AvgConfidence { get; init; }
+}
+
+/// <summary>The price the cost-saved estimate used for the last tier, USD per million tokens, and where it came from.</summary>
+public sealed record CascadeLastTierPrice
+{
+    public int Tier { get; init; }
+    public string? Model { get; init; }
+    public decimal InputPerMTok { get; init; }
+    public decimal OutputPerMTok { get; init; }
+    /// <summary>routing-document, observed or observed-blended.</summary>
+    public string? Source { get; init; }
 }
 
 /// <summary>One series of <c>GET /api/timeseries</c>.</summary>

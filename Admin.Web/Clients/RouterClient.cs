@@ -183,7 +183,10 @@ public sealed record QualitySeries
     public QualityScore? Current { get; init; }
     public IReadOnlyList<QualityPoint> Points { get; init; } = [];
 
-    /// <summary>One series per deployment in <paramref name="view"/>, measured points only, oldest first.</summary>
+    /// <summary>
+    /// One series per deployment in <paramref name="view"/> that has been measured at all (points oldest first);
+    /// a deployment the leader tracks without a score yet is left out.
+    /// </summary>
     public static IReadOnlyList<QualitySeries> From(QualityView view) =>
         [.. view.Current.Select(c => (c.Provider, c.Model))
             .Concat(view.History.Select(h => (h.Provider, h.Model)))
@@ -204,7 +207,8 @@ public sealed record QualitySeries
                     Score = current?.Score ?? points.LastOrDefault()?.Score,
                     Points = points,
                 };
-            })];
+            })
+            .Where(s => s.Score is not null || s.Points.Count > 0)];
 }
 
 /// <summary>One quality measurement.</summary>
