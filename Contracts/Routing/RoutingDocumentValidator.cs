@@ -167,6 +167,10 @@ public static partial class RoutingDocumentValidator
             {
                 errors.Add(new($"{at}.scorer", "a cascade route needs a scorer"));
             }
+            if (r.Strategy == RouteStrategies.Cascade && r.MinConfidence is null)
+            {
+                errors.Add(new($"{at}.minConfidence", "a cascade route needs minConfidence (the score, 0 to 1, an answer needs to be returned without escalating)"));
+            }
             if (r.Scorer == Scorers.Judge && (r.JudgeRoute is null || !doc.Routes.ContainsKey(r.JudgeRoute)))
             {
                 errors.Add(new($"{at}.judgeRoute", $"the judge scorer needs judgeRoute to name a route (got '{r.JudgeRoute}')"));
@@ -182,6 +186,14 @@ public static partial class RoutingDocumentValidator
             if (t.Scorer is not null && !Scorers.All.Contains(t.Scorer))
             {
                 errors.Add(new($"tasks.{name}.scorer", $"unknown scorer '{t.Scorer}'"));
+            }
+            if (t.MinConfidence is { } tmc && (tmc < 0 || tmc > 1))
+            {
+                errors.Add(new($"tasks.{name}.minConfidence", "must be between 0 and 1"));
+            }
+            if (t.Scorer == Scorers.Judge && doc.Routes.TryGetValue(t.Route, out var judged) && judged.JudgeRoute is null)
+            {
+                errors.Add(new($"tasks.{name}.scorer", $"the judge scorer needs route '{t.Route}' to name a judgeRoute"));
             }
         }
 
