@@ -41,6 +41,8 @@ internal sealed partial class RetentionService(
         var deleted = await DeleteOlderAsync("request_log", "started_at", now - options.Value.RawRetention, cancellationToken);
         deleted += await DeleteOlderAsync("rollup_minute", "bucket", now - options.Value.RollupRetention, cancellationToken);
         deleted += await DeleteOlderAsync("rollup_hour", "bucket", now - options.Value.RollupRetention, cancellationToken);
+        deleted += await DeleteOlderAsync("rollup_dim_minute", "bucket", now - options.Value.RollupRetention, cancellationToken);
+        deleted += await DeleteOlderAsync("rollup_dim_hour", "bucket", now - options.Value.RollupRetention, cancellationToken);
         if (deleted > 0)
         {
             LogDeleted(logger, deleted);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Switchboard.Metrics.Apis;
+using Switchboard.Metrics.Cascade;
 using Switchboard.Metrics.Cost;
 using Switchboard.Metrics.Data;
 using Switchboard.Metrics.Ingestion;
@@ -39,6 +40,7 @@ internal static class Extensions
         builder.Services.AddSingleton<SlaReport>();
         builder.Services.AddSingleton<CostReport>();
         builder.Services.AddSingleton<TimeseriesQuery>();
+        builder.Services.AddSingleton<CascadeReport>();
         builder.Services.AddScoped<RequestLogQuery>();
 
         builder.Services.AddSingleton<RouteObjectives>();
@@ -58,5 +60,6 @@ internal static class Extensions
         api.MapSloApi();
         api.MapTimeseriesApi();
         api.MapRequestLogApi();
+        api.MapCascadeApi();
     }
 }

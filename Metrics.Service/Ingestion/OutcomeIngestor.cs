@@ -14,7 +14,9 @@ namespace Switchboard.Metrics.Ingestion;
 /// dead-letters poison entries with their reason, and only then acknowledges. While PostgreSQL is away it keeps
 /// retrying the same batch and reads nothing more, so every event stays in the stream (pending or unread) until it is
 /// committed. On start it first re-reads its own pending entries; entries left pending by a dead consumer are claimed.
-/// Reading (and parsing) runs ahead of storing by at most two batches.
+/// Reading (and parsing) runs ahead of storing by at most <see cref="ReadAhead"/> batches; when storing falls behind,
+/// the batches waiting are stored together in one transaction (the fixed cost of a transaction and of its rollup
+/// upserts is paid once for all of them), so the backlog drains faster the larger it is.
 /// </summary>
 internal sealed partial class OutcomeIngestor(
     IConnectionMultiplexer redis,
@@ -25,6 +27,8 @@ internal sealed partial class OutcomeIngestor(
     TimeProvider time,
     ILogger<OutcomeIngestor> logger) : BackgroundService
 {
+    private const int ReadAhead = 4;
+
     private readonly MetricsOptions _options = options.Value;
     private readonly string _consumer = options.Value.ConsumerName ?? Environment.MachineName;
 
@@ -32,8 +36,8 @@ internal sealed partial class OutcomeIngestor(
     {
         await migrator.Ready.WaitAsync(stoppingToken);
         var db = redis.GetDatabase();
-        // Reading and parsing the next batch overlaps with storing the current one; two batches at most wait between.
-        var batches = Channel.CreateBounded<ReadBatch>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        // Reading and parsing the next batches overlaps with storing the current ones.
+        var batches = Channel.CreateBounded<ReadBatch>(new BoundedChannelOptions(ReadAhead) { SingleReader = true, SingleWriter = true });
         var store = StoreLoopAsync(db, batches.Reader, stoppingToken);
         try
         {
@@ -103,8 +107,9 @@ internal sealed partial class OutcomeIngestor(
 
     private async Task StoreLoopAsync(IDatabase db, ChannelReader<ReadBatch> batches, CancellationToken ct)
     {
-        await foreach (var batch in batches.ReadAllAsync(ct))
+        while (await batches.WaitToReadAsync(ct))
         {
+            var batch = Combine(batches);
             if (batch.Items.Count > 0)
             {
                 await StoreAsync(batch.Items, batch.Poison, ct);
@@ -131,6 +136,26 @@ internal sealed partial class OutcomeIngestor(
                 }
             }
         }
+    }
+
+    /// <summary>Every batch waiting, as one (at most <see cref="ReadAhead"/> batches).</summary>
+    private static ReadBatch Combine(ChannelReader<ReadBatch> batches)
+    {
+        batches.TryRead(out var first);
+        if (batches.Count == 0)
+        {
+            return first!;
+        }
+        var ids = new List<RedisValue>(first!.Ids);
+        var items = first.Items;
+        var poison = first.Poison;
+        for (var n = 1; n < ReadAhead && batches.TryRead(out var next); n++)
+        {
+            ids.AddRange(next.Ids);
+            items.AddRange(next.Items);
+            poison.AddRange(next.Poison);
+        }
+        return new ReadBatch([.. ids], items, poison);
     }
 
     private async Task EnsureGroupAsync(IDatabase db)

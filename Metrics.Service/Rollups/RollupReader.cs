@@ -21,8 +21,8 @@ internal enum GroupBy
 internal sealed record RollupFilter(string? Provider = null, string? Route = null, string? Key = null, IReadOnlyList<string>? Routes = null);
 
 /// <summary>
-/// Sums any window [from, to) exactly: whole hours from <c>rollup_hour</c>, whole minutes around them from
-/// <c>rollup_minute</c>, and the partial minutes at both edges from the raw request log (bucketed with the same
+/// Sums any window [from, to) exactly: whole hours from the hour rollups, whole minutes around them from the minute
+/// rollups (the single-dimension ones when the query allows, see <see cref="RollupSource"/>), and the partial minutes at both edges from the raw request log (bucketed with the same
 /// histogram), so a window need not be minute-aligned. Raw rows are kept for the raw retention only (30 days by
 /// default): older windows are exact to the minute.
 /// </summary>
@@ -44,11 +44,12 @@ internal sealed class RollupReader(MetricsDatabase database)
         await using var lease = await database.OpenAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(lease.Connection);
 
+        var source = RollupSource.For(groupBy, filter);
         var rollups = new NpgsqlBatchCommand(
-            $"SELECT {RollupGroup(groupBy)}, {RollupSelect} FROM rollup_minute " +
-            $"WHERE ((bucket >= @m0 AND bucket < @m1) OR (bucket >= @m2 AND bucket < @m3)){Filters(filter, raw: false)} " +
-            $"UNION ALL SELECT {RollupGroup(groupBy)}, {RollupSelect} FROM rollup_hour " +
-            $"WHERE bucket >= @h0 AND bucket < @h1{Filters(filter, raw: false)}");
+            $"SELECT {source.Group}, {RollupSelect} FROM {source.Minute} " +
+            $"WHERE ((bucket >= @m0 AND bucket < @m1) OR (bucket >= @m2 AND bucket < @m3)){source.Where} " +
+            $"UNION ALL SELECT {source.Group}, {RollupSelect} FROM {source.Hour} " +
+            $"WHERE bucket >= @h0 AND bucket < @h1{source.Where}");
         AddRange(rollups, "m0", "m1", plan.MinutesBefore);
         AddRange(rollups, "m2", "m3", plan.MinutesAfter);
         AddRange(rollups, "h0", "h1", plan.Hours);
@@ -112,8 +113,10 @@ internal sealed class RollupReader(MetricsDatabase database)
         GroupBy.Route => "route",
         GroupBy.Key => "key_name",
         GroupBy.Task => "task",
-        _ => "to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        _ => DayOfBucket,
     };
+
+    internal const string DayOfBucket = "to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
 
     private static string RawGroup(GroupBy groupBy) => groupBy switch
     {
@@ -157,6 +160,35 @@ internal sealed class RollupReader(MetricsDatabase database)
             groups.Add(key, cell);
         }
         return cell;
+    }
+}
+
+/// <summary>
+/// Which rollup tables answer a group-by with its filters. The full rollups (one row per provider x model x route x key
+/// x task) answer everything; the single-dimension rollups answer, with ~10-40x fewer rows, every query that touches one
+/// dimension at most: group by it (filtered by it or not), or by day filtered by it or unfiltered (dimension "all").
+/// </summary>
+internal sealed record RollupSource(string Minute, string Hour, string Group, string Where)
+{
+    public static RollupSource For(GroupBy groupBy, RollupFilter filter)
+    {
+        var grouped = Dimensions.Of(groupBy);
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        if (grouped is not null) touched.Add(grouped);
+        if (filter.Provider is not null) touched.Add(Dimensions.Provider);
+        if (filter.Route is not null || filter.Routes is not null) touched.Add(Dimensions.Route);
+        if (filter.Key is not null) touched.Add(Dimensions.Key);
+        if (touched.Count > 1)
+        {
+            return new RollupSource("rollup_minute", "rollup_hour", RollupReader.RollupGroup(groupBy), RollupReader.Filters(filter, raw: false));
+        }
+        // The dimension is one of the constants above, never user input.
+        var where = new StringBuilder($" AND dimension = '{touched.SingleOrDefault() ?? Dimensions.All}'");
+        if (filter.Provider is not null) where.Append(" AND value = @provider");
+        if (filter.Route is not null) where.Append(" AND value = @route");
+        if (filter.Key is not null) where.Append(" AND value = @key");
+        if (filter.Routes is not null) where.Append(" AND value = ANY(@routes)");
+        return new RollupSource("rollup_dim_minute", "rollup_dim_hour", grouped is null ? RollupReader.DayOfBucket : "value", where.ToString());
     }
 }
 

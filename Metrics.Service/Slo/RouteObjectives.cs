@@ -4,7 +4,7 @@ using Switchboard.Contracts.Routing;
 namespace Switchboard.Metrics.Slo;
 
 /// <summary>
-/// The <c>slo</c> of each route, from the routing document: inline (<c>Switchboard:RoutingJson</c>) or a file
+/// The <c>slo</c> of each route (and the document itself, for cascade tiers and prices), from the routing document: inline (<c>Switchboard:RoutingJson</c>) or a file
 /// (<c>--config FILE</c> or <c>SWITCHBOARD_CONFIG</c>), re-read when the file changes. Only routes matter here, so the
 /// document is deserialised without the gateway's validation (an unexpanded <c>${NAME}</c> in a baseUrl is fine).
 /// </summary>
@@ -13,6 +13,7 @@ internal sealed partial class RouteObjectives(IConfiguration configuration, ILog
     private readonly Lock _gate = new();
     private DateTime _loadedWrite;
     private IReadOnlyDictionary<string, SloConfig> _objectives = new Dictionary<string, SloConfig>();
+    private RoutingDocument? _document;
     private bool _inlineLoaded;
 
     public IReadOnlyDictionary<string, SloConfig> Current
@@ -23,6 +24,19 @@ internal sealed partial class RouteObjectives(IConfiguration configuration, ILog
             {
                 Refresh();
                 return _objectives;
+            }
+        }
+    }
+
+    /// <summary>The whole routing document last read (routes and price overrides), null when there is none.</summary>
+    public RoutingDocument? Document
+    {
+        get
+        {
+            lock (_gate)
+            {
+                Refresh();
+                return _document;
             }
         }
     }
@@ -64,6 +78,7 @@ internal sealed partial class RouteObjectives(IConfiguration configuration, ILog
         try
         {
             var document = JsonSerializer.Deserialize(json, RoutingDocumentJson.Default.RoutingDocument);
+            _document = document;
             _objectives = (document?.Routes ?? new Dictionary<string, RouteConfig>())
                 .Where(r => r.Value.Slo is not null)
                 .ToDictionary(r => r.Key, r => r.Value.Slo!, StringComparer.Ordinal);

@@ -14,7 +14,8 @@ internal sealed record SeriesPoint(
     DateTimeOffset T, long Requests, long Errors, double? P50, double? P95, double? P99, double? TtftP95, decimal CostUsd);
 
 /// <summary>
-/// Per-step series for the charts, from the minute rollups (the hour rollups when the step is whole hours). Steps are
+/// Per-step series for the charts, from the minute rollups (the hour rollups when the step is whole hours; the
+/// single-dimension ones when the query allows, see <see cref="RollupSource"/>). Steps are
 /// aligned to the UTC minute (or hour): the window is widened to whole steps.
 /// </summary>
 internal sealed class TimeseriesQuery(MetricsDatabase database)
@@ -29,11 +30,12 @@ internal sealed class TimeseriesQuery(MetricsDatabase database)
         var start = Floor(from, step);
         var end = Floor(to, step) == to ? to : Floor(to, step) + step;
         var cells = new Dictionary<string, Dictionary<DateTimeOffset, RollupAccumulator>>(StringComparer.Ordinal);
+        var source = RollupSource.For(groupBy, filter);
         await using (var lease = await database.OpenAsync(cancellationToken))
         {
             await using var command = new NpgsqlCommand(
-                $"SELECT {RollupReader.RollupGroup(groupBy)}, date_bin(@step, bucket, @origin), requests, errors, cost_usd, latency_hist, ttft_hist " +
-                $"FROM {(hourly ? "rollup_hour" : "rollup_minute")} WHERE bucket >= @from AND bucket < @to{RollupReader.Filters(filter, raw: false)}",
+                $"SELECT {source.Group}, date_bin(@step, bucket, @origin), requests, errors, cost_usd, latency_hist, ttft_hist " +
+                $"FROM {(hourly ? source.Hour : source.Minute)} WHERE bucket >= @from AND bucket < @to{source.Where}",
                 lease.Connection);
             command.Parameters.Add(new NpgsqlParameter<TimeSpan>("step", NpgsqlDbType.Interval) { TypedValue = step });
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("origin", NpgsqlDbType.TimestampTz) { TypedValue = Origin });

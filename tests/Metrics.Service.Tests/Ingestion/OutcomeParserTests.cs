@@ -19,6 +19,18 @@ public sealed class OutcomeParserTests
         Assert.Equal(e, parsed);
     }
 
+    [Fact]
+    public void Cascade_and_rate_limit_headroom_fields_are_accepted()
+    {
+        const string json = """
+            {"requestId":"r","attempt":2,"kind":"Escalation","startedAt":"2026-01-01T00:00:00Z","route":"c","provider":"p","model":"m",
+             "outcome":"Success","tier":1,"confidence":0.42,"requestsLeft":0.25,"tokensLeft":0.9,"retryAfterMs":1500}
+            """;
+        Assert.True(OutcomeParser.TryParse(json, out var parsed, out var reason), reason);
+        Assert.Equal((AttemptKind.Escalation, 1, 0.42, 0.25, 0.9, 1500.0),
+            (parsed!.Kind, parsed.Tier!.Value, parsed.Confidence!.Value, parsed.RequestsLeft!.Value, parsed.TokensLeft!.Value, parsed.RetryAfterMs!.Value));
+    }
+
     [Theory]
     [InlineData(null, "missing field e")]
     [InlineData("", "missing field e")]

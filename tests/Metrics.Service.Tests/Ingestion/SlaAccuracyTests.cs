@@ -57,6 +57,52 @@ public sealed class SlaAccuracyTests(SeededFixture fixture) : IClassFixture<Seed
         }
     }
 
+    // One dimension touched (group, or group and filter on the same one, or day unfiltered): the single-dimension
+    // rollups answer. Two dimensions (group by route, filter by provider): the full rollups do.
+    [Theory]
+    [InlineData("route", "route", "&provider=openai", "provider = 'openai'")]
+    [InlineData("key", "coalesce(key_name, '(none)')", "&route=cheap", "route = 'cheap'")]
+    [InlineData("provider", "provider", "&provider=anthropic", "provider = 'anthropic'")]
+    [InlineData("task", "coalesce(task, '(none)')", "", "true")]
+    [InlineData("day", "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')", "", "true")]
+    [InlineData("day", "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')", "&route=chat", "route = 'chat'")]
+    public async Task Sla_with_filters_and_every_group_by_matches_raw_rows(string groupBy, string column, string query, string where)
+    {
+        var from = fixture.Now.AddHours(-2).AddMinutes(-47).AddSeconds(-13.5);
+        var to = fixture.Now.AddMinutes(-2).AddSeconds(-31.2);
+
+        var rows = (await fixture.Client.GetFromJsonAsync<List<SlaRowDto>>(
+            $"/api/sla?from={Iso(from)}&to={Iso(to)}&groupBy={groupBy}{query}"))!;
+        var expected = await ExpectedAsync(column, from, to, where);
+
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.Keys.Order(), rows.Select(r => r.Group).Order());
+        foreach (var row in rows)
+        {
+            var e = expected[row.Group];
+            Assert.Equal(e.Requests, row.Requests);
+            Assert.Equal(e.Errors, row.Errors);
+            Assert.Equal(e.Cost, row.CostUsd);
+            Within1Percent(e.P95, row.LatencyMs.P95);
+            Within1Percent(e.P99, row.LatencyMs.P99);
+            Within1Percent(e.TtftP95, row.TtftMs.P95);
+        }
+    }
+
+    [Fact]
+    public async Task Single_dimension_rollups_add_up_to_the_full_rollups()
+    {
+        foreach (var table in new[] { "minute", "hour" })
+        {
+            var full = await fixture.ScalarAsync($"SELECT sum(requests) + sum(errors) * 1000003 + sum(attempts) * 7 FROM rollup_{table}");
+            foreach (var dimension in new[] { "all", "provider", "model", "route", "key", "task" })
+            {
+                Assert.Equal(full, await fixture.ScalarAsync(
+                    $"SELECT sum(requests) + sum(errors) * 1000003 + sum(attempts) * 7 FROM rollup_dim_{table} WHERE dimension = '{dimension}'"));
+            }
+        }
+    }
+
     [Fact]
     public async Task A_window_inside_one_minute_is_answered_from_raw_rows()
     {
@@ -85,12 +131,12 @@ public sealed class SlaAccuracyTests(SeededFixture fixture) : IClassFixture<Seed
     }
 
     // Independent of the service's rollups and histograms: PostgreSQL's own nearest-rank percentiles over raw rows.
-    private async Task<Dictionary<string, Expected>> ExpectedAsync(string column, DateTimeOffset from, DateTimeOffset to)
+    private async Task<Dictionary<string, Expected>> ExpectedAsync(string column, DateTimeOffset from, DateTimeOffset to, string where = "true")
     {
         await using var connection = new NpgsqlConnection(fixture.Postgres.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"""
-            WITH w AS (SELECT * FROM request_log WHERE started_at >= @from AND started_at < @to),
+            WITH w AS (SELECT * FROM request_log WHERE started_at >= @from AND started_at < @to AND {where}),
             r AS (SELECT {column} AS g, client_status, client_latency_ms, client_ttft_ms FROM w
                   WHERE kind NOT IN ('Probe', 'Canary')
                     AND (winner OR (client_status NOT BETWEEN 200 AND 299 AND attempt >= greatest(attempts, 1)))),
