@@ -8,6 +8,9 @@ public sealed class StackFixture : IAsyncLifetime
 {
     private readonly StringBuilder _log = new();
 
+    /// <summary>gateway-b's outcome buffer: small enough to overflow while Redis is down for 20 s at the suite's rate.</summary>
+    public const int SmallOutcomeBuffer = 1000;
+
     public SwitchboardStack Stack { get; private set; } = null!;
 
     public string StartupLog => _log.ToString();
@@ -15,7 +18,17 @@ public sealed class StackFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        Stack = await SwitchboardStack.StartAsync(line => _log.AppendLine(line), timeout.Token);
+        var options = new StackOptions
+        {
+            ServiceEnvironment = new Dictionary<string, IReadOnlyDictionary<string, string>>
+            {
+                ["gateway-b"] = new Dictionary<string, string>
+                {
+                    ["Switchboard__Gateway__OutcomeBufferCapacity"] = SmallOutcomeBuffer.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                },
+            },
+        };
+        Stack = await SwitchboardStack.StartAsync(options, line => _log.AppendLine(line), timeout.Token);
     }
 
     public async Task DisposeAsync()

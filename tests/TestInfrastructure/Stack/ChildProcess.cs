@@ -4,7 +4,8 @@ namespace Switchboard.Testing.Stack;
 
 /// <summary>
 /// A server process of the environment: started with its environment, waited for until it answers, killed with
-/// SIGKILL (a crash, not a shutdown) and restarted on the same port. Keeps the tail of its output for failure messages.
+/// SIGKILL (a crash, not a shutdown) and restarted on the same port. Keeps the tail of its output for failure messages,
+/// and all of it (every run, stdout and stderr) in <see cref="LogFile"/> for tests that scan what a process wrote.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
@@ -32,6 +33,9 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public string Name { get; }
     public int Port { get; }
+
+    /// <summary>Everything the process wrote to stdout and stderr, over all its runs.</summary>
+    public string LogFile => _scratch.File(Name + ".log");
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
     public bool Running => _process is { HasExited: false };
     public int? Pid => _process is { HasExited: false } p ? p.Id : null;
@@ -126,6 +130,15 @@ public sealed class ChildProcess : IAsyncDisposable
         Keep($"--- {Name} killed ---");
     }
 
+    /// <summary>All output so far (see <see cref="LogFile"/>).</summary>
+    public string Output()
+    {
+        lock (_log)
+        {
+            return File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
+        }
+    }
+
     public string Tail()
     {
         lock (_log)
@@ -175,6 +188,7 @@ public sealed class ChildProcess : IAsyncDisposable
         }
         lock (_log)
         {
+            File.AppendAllText(LogFile, line + "\n");
             _log.Add(line);
             if (_log.Count > 400)
             {

@@ -13,7 +13,7 @@ namespace Switchboard.Testing.Stack;
 /// with a single target, so that nothing hides a failure behind a fallback; its credential is a <c>file:</c> secret
 /// that can be rotated while the load runs.
 /// </summary>
-public sealed class SwitchboardStack : IAsyncDisposable
+public sealed partial class SwitchboardStack : IAsyncDisposable
 {
     public const string GatewayKey = "sk-faults-gateway-3c1f9a27d4e8";
     public const string AdminKey = "faults-admin-key-8f2d6c41b7e09a53";
@@ -22,14 +22,16 @@ public sealed class SwitchboardStack : IAsyncDisposable
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
     private readonly Action<string> _log;
+    private readonly StackOptions _options;
     private ConnectionMultiplexer? _redisClient;
     private readonly string _keySalt = Guid.NewGuid().ToString("N")[..12];
     private int _keyVersion = 1;
 
-    private SwitchboardStack(Scratch scratch, Action<string> log)
+    private SwitchboardStack(Scratch scratch, Action<string> log, StackOptions options)
     {
         Scratch = scratch;
         _log = log;
+        _options = options;
     }
 
     public Scratch Scratch { get; }
@@ -56,9 +58,13 @@ public sealed class SwitchboardStack : IAsyncDisposable
         yield return ("postgres", Postgres.RssMb());
     }
 
-    public static async Task<SwitchboardStack> StartAsync(Action<string> log, CancellationToken ct = default)
+    public static Task<SwitchboardStack> StartAsync(Action<string> log, CancellationToken ct = default) =>
+        StartAsync(new StackOptions(), log, ct);
+
+    public static async Task<SwitchboardStack> StartAsync(StackOptions options, Action<string> log, CancellationToken ct = default)
     {
-        var stack = new SwitchboardStack(Scratch.Create(), log);
+        ArgumentNullException.ThrowIfNull(options);
+        var stack = new SwitchboardStack(Scratch.Create(), log, options);
         try
         {
             await stack.StartAllAsync(ct);
@@ -84,11 +90,15 @@ public sealed class SwitchboardStack : IAsyncDisposable
         var simulatorPort = FreePort.Next();
         await File.WriteAllTextAsync(KeyFile, CurrentProviderKey, ct);
         var routing = Scratch.File("routing.json");
-        await File.WriteAllTextAsync(routing, RoutingDocument(simulatorPort, KeyFile), ct);
+        await File.WriteAllTextAsync(routing, RoutingDocument(simulatorPort, KeyFile, _options.ExtraProviders), ct);
 
         Simulator = Service("simulator", "Provider.Simulator", simulatorPort, new());
         await Simulator.StartAsync(StartTimeout, ct);
-        await ConfigureProviderAsync(new { type = "openai", ttftMs = new { p50 = 5, p99 = 40 }, tokensPerSecond = 400, outputTokens = 12, apiKey = CurrentProviderKey }, ct);
+        await ConfigureProviderAsync(Provider, new { type = "openai", ttftMs = new { p50 = 5, p99 = 40 }, tokensPerSecond = 400, outputTokens = 12, apiKey = CurrentProviderKey }, ct);
+        foreach (var extra in _options.ExtraProviders.Where(p => p.BaseUrl is null))
+        {
+            await ConfigureProviderAsync(extra.Name, new { type = extra.Type, ttftMs = new { p50 = 5, p99 = 40 }, tokensPerSecond = 400, outputTokens = 12, apiKey = extra.ApiKey }, ct);
+        }
 
         var common = new Dictionary<string, string>
         {
@@ -97,6 +107,14 @@ public sealed class SwitchboardStack : IAsyncDisposable
             ["FAULTS_GATEWAY_KEY"] = GatewayKey,
             ["Switchboard__AdminKey"] = AdminKey,
         };
+        foreach (var extra in _options.ExtraProviders)
+        {
+            common[extra.KeyVariable] = extra.ApiKey;
+        }
+        foreach (var (k, v) in _options.Environment)
+        {
+            common[k] = v;
+        }
         Metrics = Service("metrics", "Metrics.Service", FreePort.Next(), new(common)
         {
             ["ConnectionStrings__metricsdb"] = Postgres.ConnectionString("metricsdb"),
@@ -124,26 +142,49 @@ public sealed class SwitchboardStack : IAsyncDisposable
     {
         var dll = RepoLayout.Dll(project);
         env["ASPNETCORE_ENVIRONMENT"] = "Production";
-        env["Logging__LogLevel__Default"] = "Warning";
+        env["Logging__LogLevel__Default"] = _options.LogLevel;
         env["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        if (_options.ServiceEnvironment.TryGetValue(name, out var own))
+        {
+            foreach (var (k, v) in own)
+            {
+                env[k] = v;
+            }
+        }
         return new ChildProcess(name, port, "dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"], env, ChildProcess.HttpReady("/health"), Scratch);
     }
 
-    private static string RoutingDocument(int simulatorPort, string keyFile) => $$"""
-        {
-          "providers": {
-            "{{Provider}}": { "type": "openai", "baseUrl": "http://127.0.0.1:{{simulatorPort}}/{{Provider}}/v1", "apiKey": "file:{{keyFile}}" }
-          },
-          "routes": {
-            "chat": {
-              "targets": [ { "provider": "{{Provider}}", "model": "{{Model}}" } ],
-              "attemptTimeoutMs": 20000,
-              "maxAttempts": 3
+    private static string RoutingDocument(int simulatorPort, string keyFile, IReadOnlyList<ExtraProvider> extras)
+    {
+        // Each extra provider gets a route of its own name, one target, no retries on another provider.
+        var providers = string.Concat(extras.Select(e => $$"""
+            ,
+                "{{e.Name}}": { "type": "{{e.Type}}", "baseUrl": "{{e.BaseUrl ?? DefaultBaseUrl(simulatorPort, e)}}", "apiKey": "env:{{e.KeyVariable}}" }
+            """));
+        var routes = string.Concat(extras.Select(e => $$"""
+            ,
+                "{{e.Name}}": { "targets": [ { "provider": "{{e.Name}}", "model": "{{e.Model}}" } ], "attemptTimeoutMs": 20000, "maxAttempts": 2 }
+            """));
+        return $$"""
+            {
+              "providers": {
+                "{{Provider}}": { "type": "openai", "baseUrl": "http://127.0.0.1:{{simulatorPort}}/{{Provider}}/v1", "apiKey": "file:{{keyFile}}" }{{providers}}
+              },
+              "routes": {
+                "chat": {
+                  "targets": [ { "provider": "{{Provider}}", "model": "{{Model}}" } ],
+                  "attemptTimeoutMs": 20000,
+                  "maxAttempts": 3
+                }{{routes}}
+              },
+              "keys": [ { "name": "faults", "key": "env:FAULTS_GATEWAY_KEY" } ]
             }
-          },
-          "keys": [ { "name": "faults", "key": "env:FAULTS_GATEWAY_KEY" } ]
-        }
-        """;
+            """;
+    }
+
+    /// <summary>Where the simulator serves a provider of this type (openai keeps /v1 in the base URL, as OpenAI's does).</summary>
+    private static string DefaultBaseUrl(int simulatorPort, ExtraProvider e) =>
+        e.Type == "openai" ? $"http://127.0.0.1:{simulatorPort}/{e.Name}/v1" : $"http://127.0.0.1:{simulatorPort}/{e.Name}";
 
     /// <summary>Starts whatever is not running (a test that failed half way must not break the next one).</summary>
     public async Task EnsureRunningAsync(CancellationToken ct = default)
@@ -176,13 +217,13 @@ public sealed class SwitchboardStack : IAsyncDisposable
         var temp = KeyFile + ".new";
         await File.WriteAllTextAsync(temp, CurrentProviderKey, ct);
         File.Move(temp, KeyFile, overwrite: true);
-        await ConfigureProviderAsync(new { apiKey = CurrentProviderKey }, ct);
+        await ConfigureProviderAsync(Provider, new { apiKey = CurrentProviderKey }, ct);
     }
 
-    private async Task ConfigureProviderAsync(object patch, CancellationToken ct)
+    private async Task ConfigureProviderAsync(string provider, object patch, CancellationToken ct)
     {
         using var http = new HttpClient { BaseAddress = Simulator.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-        using var response = await http.PutAsJsonAsync($"/_sim/providers/{Provider}", patch, ct);
+        using var response = await http.PutAsJsonAsync($"/_sim/providers/{provider}", patch, ct);
         response.EnsureSuccessStatusCode();
     }
 
@@ -297,6 +338,22 @@ public sealed class SwitchboardStack : IAsyncDisposable
         return state;
     }
 
+    /// <summary>
+    /// Outcome events a gateway process has dropped (buffer full while Redis was away) since it last started: the
+    /// last running total it logged after its last restart, 0 when it logged none.
+    /// </summary>
+    public static long OutcomesDropped(ChildProcess gateway)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        var text = gateway.Output();
+        var restart = text.LastIndexOf($"--- {gateway.Name} killed ---", StringComparison.Ordinal);
+        var matches = DroppedLine().Matches(restart < 0 ? text : text[restart..]);
+        return matches.Count == 0 ? 0 : long.Parse(matches[^1].Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Outcome events dropped since start: (\d+)")]
+    private static partial System.Text.RegularExpressions.Regex DroppedLine();
+
     /// <summary>Every process exit that no fault caused.</summary>
     public IReadOnlyList<string> Crashes() =>
         [.. new[] { Redis, Simulator, Metrics, Router }.Concat(Gateways).SelectMany(p => p.Crashes)];
@@ -322,6 +379,32 @@ public sealed class SwitchboardStack : IAsyncDisposable
         }
         Scratch.Dispose();
     }
+}
+
+/// <summary>How a stack differs from the default one (every field optional).</summary>
+public sealed record StackOptions
+{
+    /// <summary>Default log level of every .NET service.</summary>
+    public string LogLevel { get; init; } = "Warning";
+
+    /// <summary>Extra environment for every .NET service (e.g. an OTLP endpoint).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Extra environment for one service, by name (gateway-a, gateway-b, router, metrics, simulator).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ServiceEnvironment { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
+    /// <summary>Providers besides <c>alpha</c>, each with a route of its own name.</summary>
+    public IReadOnlyList<ExtraProvider> ExtraProviders { get; init; } = [];
+}
+
+/// <summary>
+/// A provider of the routing document besides <c>alpha</c>: simulated (no <see cref="BaseUrl"/>; the simulator is told
+/// its type and key) or served by the test itself. Its key reaches every service as <see cref="KeyVariable"/>.
+/// </summary>
+public sealed record ExtraProvider(string Name, string Type, string Model, string ApiKey, string? BaseUrl = null)
+{
+    public string KeyVariable => "PROVIDER_KEY_" + Name.ToUpperInvariant().Replace('-', '_');
 }
 
 /// <summary>The request log and rollups of one run, as PostgreSQL holds them.</summary>
