@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Switchboard.Contracts.Outcomes;
 using Switchboard.Gateway.Configuration;
 using Switchboard.Gateway.Keys;
+using Switchboard.Gateway.Limits;
 using Switchboard.Gateway.Outcomes;
 using Switchboard.Gateway.Providers;
 using Switchboard.Gateway.Providers.OpenAI;
@@ -14,7 +15,8 @@ namespace Switchboard.Gateway.Accounting;
 /// counted with o200k_base when it gave none), cost from the price table, latency, TTFT, drift. Runs after the
 /// response is complete, so the client never waits for it.
 /// </summary>
-internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, KeyLimiter limiter, TimeProvider timeProvider, IOptions<GatewayOptions> options)
+internal sealed class OutcomeRecorder(
+    IOutcomeSink sink, TokenEstimator tokens, KeyAdmission admission, ProviderLimiter providerLimits, TimeProvider timeProvider, IOptions<GatewayOptions> options)
 {
     private readonly string _gateway = options.Value.InstanceId ?? Environment.MachineName + ":" + Environment.ProcessId;
 
@@ -59,6 +61,8 @@ internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, 
             var cost = state.Config.Prices.Cost(a.Target.Model, usage);
             totalTokens += usage.Input + usage.Output;
             totalCost += cost;
+            providerLimits.RecordTokens(a.Target.Provider, usage.Input + usage.Output);
+            var limit = a.Response is { } response ? RateLimitReading.From(response, a.StartedAt) : default;
             sink.Publish(new OutcomeEvent
             {
                 RequestId = state.RequestId,
@@ -95,13 +99,14 @@ internal sealed class OutcomeRecorder(IOutcomeSink sink, TokenEstimator tokens, 
                 Hedged = state.Hedged,
                 Tier = a.Tier,
                 Confidence = a.Confidence,
+                RequestsLeft = limit.RequestsShare,
+                TokensLeft = limit.TokensShare,
+                RetryAfterMs = a.RetryAfter?.TotalMilliseconds,
                 Gateway = _gateway,
             });
         }
-        if (state.KeyName is { } keyName)
-        {
-            limiter.Record(keyName, totalTokens, totalCost);
-        }
+        // Every attempt's cost counts against the key's budget, hedges and losers included.
+        await admission.SettleAsync(state.Admission, totalTokens, totalCost).ConfigureAwait(false);
     }
 
     /// <summary>True when the upstream reported another model than the pinned one.</summary>

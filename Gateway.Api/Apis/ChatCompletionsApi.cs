@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Switchboard.Contracts.Outcomes;
+using Switchboard.Contracts.Routing;
 using Switchboard.Gateway.Accounting;
 using Switchboard.Gateway.Configuration;
 using Switchboard.Gateway.Keys;
@@ -28,7 +29,8 @@ internal static class ChatCompletionsApi
         AttemptPipeline Pipeline,
         OutcomeRecorder Recorder,
         Cascades.CascadeRunner Cascade,
-        KeyLimiter Limiter,
+        KeyDirectory Keys,
+        KeyAdmission Admission,
         IOptions<GatewayOptions> Options,
         TimeProvider TimeProvider);
 
@@ -39,7 +41,7 @@ internal static class ChatCompletionsApi
         var requestId = RequestId(context);
         var config = services.Routing.Current;
 
-        if (!KeyAuthentication.TryAuthenticate(context.Request, config.Keys, out var key))
+        if (!KeyAuthentication.TryAuthenticate(context.Request, services.Keys.Current, out var key))
         {
             await OpenAIError.WriteAsync(context, 401, "Invalid or missing gateway key. Send it as 'Authorization: Bearer <key>' or 'api-key: <key>'.", code: "invalid_api_key").ConfigureAwait(false);
             return;
@@ -55,7 +57,8 @@ internal static class ChatCompletionsApi
 
         var task = context.Request.Headers["x-switchboard-task"].ToString();
         var routeName = request.Model;
-        if (task.Length > 0 && config.Document.Tasks.TryGetValue(task, out var taskConfig))
+        TaskConfig? taskConfig = null;
+        if (task.Length > 0 && config.Document.Tasks.TryGetValue(task, out taskConfig))
         {
             routeName = taskConfig.Route;
         }
@@ -64,16 +67,20 @@ internal static class ChatCompletionsApi
             await OpenAIError.WriteAsync(context, 403, $"The gateway key '{key.Name}' may not use the model '{request.Model}'.", param: "model", code: "model_not_allowed").ConfigureAwait(false);
             return;
         }
-        if (key is not null && services.Limiter.TryAdmit(key) is { } refused)
-        {
-            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(refused.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            await OpenAIError.WriteAsync(context, 429, refused.Reason, "rate_limit_error", code: "rate_limit_exceeded").ConfigureAwait(false);
-            return;
-        }
         var route = config.Resolve(routeName);
         if (route is null)
         {
             await OpenAIError.WriteAsync(context, 404, $"The model '{request.Model}' does not exist. GET /v1/models lists the routes and provider/model names this gateway serves.", param: "model", code: "model_not_found").ConfigureAwait(false);
+            return;
+        }
+        var admission = await services.Admission.AdmitAsync(key, route, request, taskConfig, config).ConfigureAwait(false);
+        if (admission.Refusal is { } refused)
+        {
+            if (refused.RetryAfter is { } wait)
+            {
+                context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            }
+            await OpenAIError.WriteAsync(context, refused.Status, refused.Message, refused.Type, refused.Param, refused.Code).ConfigureAwait(false);
             return;
         }
 
@@ -81,6 +88,7 @@ internal static class ChatCompletionsApi
         {
             KeyName = key?.Name,
             Task = task.Length > 0 ? task : null,
+            Admission = admission,
         };
         if (route.Strategy == Switchboard.Contracts.Routing.RouteStrategies.Cascade)
         {
@@ -191,11 +199,11 @@ internal static class ChatCompletionsApi
         return id;
     }
 
-    public static async Task ListModels(HttpContext context, IRoutingStore routing)
+    public static async Task ListModels(HttpContext context, IRoutingStore routing, KeyDirectory keys)
     {
         RequestId(context);
         var config = routing.Current;
-        if (!KeyAuthentication.TryAuthenticate(context.Request, config.Keys, out var key))
+        if (!KeyAuthentication.TryAuthenticate(context.Request, keys.Current, out var key))
         {
             await OpenAIError.WriteAsync(context, 401, "Invalid or missing gateway key.", code: "invalid_api_key").ConfigureAwait(false);
             return;

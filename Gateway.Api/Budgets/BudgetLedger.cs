@@ -1,9 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Switchboard.Contracts.Redis;
-using Switchboard.Gateway.Configuration;
 using Switchboard.Gateway.Limits;
 
 namespace Switchboard.Gateway.Budgets;
@@ -32,14 +30,16 @@ internal sealed class BudgetReservation(string keyName, long amountNano, string 
 /// $9M). Every reservation carries an expiry (request deadline + a margin): a replica that dies holding one
 /// frees it when the next reservation for that key purges expired entries.
 ///
-/// When Redis is down (or slow: the hot path waits at most <see cref="GatewayOptions"/>' budget timeout) the
-/// ledger falls back to this process: it reserves against the last spend it saw in Redis plus what it settled
+/// When Redis is down (not connected, or a command fails) the ledger falls back to this process. A slow Redis
+/// is waited for (the client's own timeout), not bypassed: a reservation that timed out on our side may still
+/// have been made in Redis, and deciding locally as well would let replicas overspend together. Locally it reserves against the last spend it saw in Redis plus what it settled
 /// locally since. Local settlements are kept as unsynced spend and added to Redis's <c>spentNanoUsd</c> when
-/// it is back (<see cref="ReconcileAsync"/>, every second), so no spend is lost; during an outage each replica
+/// it is back (<see cref="ReconcileAsync"/>, every second), so no spend is lost (and a Redis that came back
+/// empty gets at least the spend this replica last saw there first); during an outage each replica
 /// enforces the budget on its own view, so replicas together can overspend by what they settle before Redis
 /// returns (documented trade-off: serving beats refusing everyone while Redis is down).
 /// </summary>
-internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeProvider, IOptions<GatewayOptions> options, ILogger<BudgetLedger> logger)
+internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeProvider, ILogger<BudgetLedger> logger)
 {
     /// <summary>Field of <see cref="RedisKeys.KeyBudget"/>: settled spend in nano-USD.</summary>
     public const string SpentField = RedisKeys.BudgetSpentField;
@@ -76,6 +76,16 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
         return redis.call('HINCRBY', KEYS[1], 'spentNanoUsd', tonumber(ARGV[3]))
         """;
 
+    // Reconcile: a Redis that restarted without persistence lost the ledger; put back at least the spend this
+    // replica last saw there (ARGV[1]) before adding what it settled while Redis was away (ARGV[2]).
+    private const string ReconcileScript = """
+        local spent = tonumber(redis.call('HGET', KEYS[1], 'spentNanoUsd') or '0')
+        if spent < tonumber(ARGV[1]) then
+          redis.call('HSET', KEYS[1], 'spentNanoUsd', ARGV[1])
+        end
+        return redis.call('HINCRBY', KEYS[1], 'spentNanoUsd', tonumber(ARGV[2]))
+        """;
+
     private readonly ConcurrentDictionary<string, Local> _local = new(StringComparer.Ordinal);
     private int _degraded;
 
@@ -90,15 +100,14 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
         var budget = ToNano(budgetUsd);
         var member = $"{Guid.NewGuid():N}:{amount.ToString(CultureInfo.InvariantCulture)}";
         var local = _local.GetOrAdd(keyName, static _ => new Local());
-        if (redis.Database is { } db)
+        if (await redis.GetDatabaseAsync().ConfigureAwait(false) is { } db)
         {
             var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds();
             try
             {
                 var result = (RedisResult[])(await db.ScriptEvaluateAsync(ReserveScript,
                     [RedisKeys.KeyBudget(keyName), RedisKeys.KeyBudgetReservations(keyName)],
-                    [now, budget, amount, member, now + (long)holdFor.TotalMilliseconds])
-                    .WaitAsync(Timeout, timeProvider).ConfigureAwait(false))!;
+                    [now, budget, amount, member, now + (long)holdFor.TotalMilliseconds]).ConfigureAwait(false))!;
                 var spent = (long)result[1];
                 Interlocked.Exchange(ref _degraded, 0);
                 lock (local)
@@ -134,13 +143,13 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
         }
         var actual = Math.Max(0, ToNano(actualUsd));
         var local = _local.GetOrAdd(reservation.KeyName, static _ => new Local());
-        if (reservation.Shared && redis.Database is { } db)
+        if (reservation.Shared && await redis.GetDatabaseAsync().ConfigureAwait(false) is { } db)
         {
             try
             {
                 var spent = (long)(await db.ScriptEvaluateAsync(SettleScript,
                     [RedisKeys.KeyBudget(reservation.KeyName), RedisKeys.KeyBudgetReservations(reservation.KeyName)],
-                    [reservation.Member, reservation.AmountNano, actual]).WaitAsync(Timeout, timeProvider).ConfigureAwait(false));
+                    [reservation.Member, reservation.AmountNano, actual]).ConfigureAwait(false));
                 lock (local)
                 {
                     local.SpentSeen = spent;
@@ -180,10 +189,11 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
         var clean = true;
         foreach (var (name, local) in _local)
         {
-            long delta;
+            long delta, seen;
             lock (local)
             {
                 delta = local.Unsynced;
+                seen = local.SpentSeen;
                 local.Unsynced = 0;
             }
             if (delta == 0)
@@ -192,8 +202,7 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
             }
             try
             {
-                var spent = (long)(await db.ScriptEvaluateAsync(SettleScript,
-                    [RedisKeys.KeyBudget(name), RedisKeys.KeyBudgetReservations(name)], ["", 0, delta]).ConfigureAwait(false));
+                var spent = (long)(await db.ScriptEvaluateAsync(ReconcileScript, [RedisKeys.KeyBudget(name)], [seen, delta]).ConfigureAwait(false));
                 lock (local)
                 {
                     local.SpentSeen = spent;
@@ -211,8 +220,6 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
         }
         return clean;
     }
-
-    private TimeSpan Timeout => TimeSpan.FromMilliseconds(options.Value.SharedStateTimeoutMs);
 
     private sealed class Local
     {

@@ -1,9 +1,11 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Switchboard.Gateway.Accounting;
 using Switchboard.Gateway.Apis;
+using Switchboard.Gateway.Budgets;
 using Switchboard.Gateway.Configuration;
 using Switchboard.Gateway.Health;
 using Switchboard.Gateway.Keys;
+using Switchboard.Gateway.Limits;
 using Switchboard.Gateway.Outcomes;
 using Switchboard.Gateway.Providers;
 using Switchboard.Gateway.Providers.Anthropic;
@@ -38,7 +40,14 @@ internal static class Extensions
         services.AddSingleton<IRateLimitHeadroom, RateLimitHeadroomTracker>();
         services.AddSingleton<AttemptPipeline>();
         services.AddSingleton<Cascades.CascadeRunner>();
+        services.AddSingleton<SharedRedis>();
+        services.AddSingleton<KeyDirectory>();
         services.AddSingleton<KeyLimiter>();
+        services.AddSingleton<BudgetLedger>();
+        services.AddSingleton<KeyAdmission>();
+        services.AddSingleton<ProviderLimiter>();
+        services.AddSingleton<RetryBudget>();
+        services.AddSingleton<CredentialReporter>();
 
         services.AddSingleton<TokenEstimator>();
         services.AddSingleton<GatewayMetrics>();
@@ -59,6 +68,8 @@ internal static class Extensions
                 settings => { settings.DisableHealthChecks = true; settings.DisableAutoActivation = true; settings.DisableTracing = !traced; },
                 options => options.AbortOnConnectFail = false);
             services.AddHostedService<RedisSnapshotSubscriber>();
+            services.AddHostedService<RedisKeySync>();
+            services.AddHostedService<BudgetReconciler>();
         }
         services.AddHostedService<StartupReport>();
 

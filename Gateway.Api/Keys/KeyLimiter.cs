@@ -56,7 +56,7 @@ internal sealed partial class KeyLimiter(SharedRedis redis, TimeProvider timePro
         var minute = now.ToUnixTimeSeconds() / 60;
         var untilNextMinute = TimeSpan.FromSeconds(60 - (now.ToUnixTimeSeconds() % 60));
         int verdict;
-        if (redis.Database is { } db && await SharedAdmitAsync(db, key.Name, minute, c.RequestsPerMinute ?? -1, c.TokensPerMinute ?? -1).ConfigureAwait(false) is { } shared)
+        if (await redis.GetDatabaseAsync().ConfigureAwait(false) is { } db && await SharedAdmitAsync(db, key.Name, minute, c.RequestsPerMinute ?? -1, c.TokensPerMinute ?? -1).ConfigureAwait(false) is { } shared)
         {
             verdict = shared;
         }
@@ -87,7 +87,7 @@ internal sealed partial class KeyLimiter(SharedRedis redis, TimeProvider timePro
             Roll(s, minute);
             s.Tokens += tokens;
         }
-        if (redis.Database is { } db)
+        if (await redis.GetDatabaseAsync().ConfigureAwait(false) is { } db)
         {
             try
             {

@@ -41,6 +41,19 @@ internal sealed class SharedRedis
         }
     }
 
+    /// <summary>
+    /// Like <see cref="Database"/>, but before the first connect has finished it waits for it (once per process):
+    /// budgets and key limits must not be decided on local state only because the gateway just started.
+    /// </summary>
+    public async ValueTask<IDatabase?> GetDatabaseAsync()
+    {
+        if (_configured && Volatile.Read(ref _mux) is null)
+        {
+            await StartConnecting().ConfigureAwait(false);
+        }
+        return Database;
+    }
+
     /// <summary>The multiplexer once connected at least once (pub/sub users).</summary>
     public IConnectionMultiplexer? Multiplexer => Volatile.Read(ref _mux);
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Sockets;
 using Switchboard.Contracts.Outcomes;
 using Switchboard.Gateway.Configuration;
+using Switchboard.Gateway.Limits;
 using Switchboard.Gateway.Providers;
 using Switchboard.Gateway.Streaming;
 
@@ -70,6 +71,9 @@ internal sealed class Attempt : IDisposable
     public string? ErrorParam { get; private set; }
 
     public TimeSpan? RetryAfter => UpstreamError?.RetryAfter;
+
+    /// <summary>This attempt's place in its provider's configured concurrency; freed when the attempt ends.</summary>
+    public ProviderLease? Lease { get; init; }
 
     /// <summary>Cascade routes: the 0-based tier this attempt belongs to.</summary>
     public int? Tier { get; set; }
@@ -251,7 +255,11 @@ internal sealed class Attempt : IDisposable
         ErrorMessage = null;
     }
 
-    public void End() => EndTimestamp ??= _timeProvider.GetTimestamp();
+    public void End()
+    {
+        EndTimestamp ??= _timeProvider.GetTimestamp();
+        Lease?.End();
+    }
 
     public TimeSpan Latency => _timeProvider.GetElapsedTime(StartTimestamp, EndTimestamp ?? _timeProvider.GetTimestamp());
 
@@ -259,6 +267,7 @@ internal sealed class Attempt : IDisposable
 
     public void Dispose()
     {
+        Lease?.End();
         Reader?.Dispose();
         (Translator as IDisposable)?.Dispose();
         Response?.Dispose();

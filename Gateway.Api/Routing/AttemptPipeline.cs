@@ -2,6 +2,8 @@ using Microsoft.Extensions.Options;
 using Switchboard.Contracts.Outcomes;
 using Switchboard.Gateway.Configuration;
 using Switchboard.Gateway.Health;
+using Switchboard.Gateway.Keys;
+using Switchboard.Gateway.Limits;
 using Switchboard.Gateway.Providers;
 
 namespace Switchboard.Gateway.Routing;
@@ -33,6 +35,9 @@ internal sealed class RequestState : IDisposable
     public GatewayConfig Config { get; }
     public string? KeyName { get; init; }
     public string? Task { get; init; }
+
+    /// <summary>Admission's decision (key, cost estimate and cap, budget reservation), settled by the recorder.</summary>
+    public Admission Admission { get; init; } = Admission.Free;
     public WarningSet Warnings { get; } = new();
     public DateTimeOffset ReceivedAt { get; }
     public long ReceivedTimestamp { get; }
@@ -70,7 +75,10 @@ internal sealed class RequestState : IDisposable
 internal sealed class AttemptPipeline(
     IDeploymentHealth health,
     IRateLimitHeadroom headroom,
+    ProviderLimiter limits,
+    RetryBudget retryBudget,
     CredentialResolver credentials,
+    CredentialReporter credentialReports,
     TimeProvider timeProvider,
     IOptions<GatewayOptions> options)
 {
@@ -82,7 +90,7 @@ internal sealed class AttemptPipeline(
     {
         ArgumentNullException.ThrowIfNull(state);
         var route = state.Route;
-        var targets = TargetOrder.For(route, health, state.Config.Prices);
+        var targets = TargetOrder.For(route, new RoutingSignals(health, headroom, limits, state.Config.Prices, state.Admission.Estimate, state.Admission.MaxCostUsd));
         var clientAborted = state.ClientAborted;
         var requestToken = state.Token;
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -113,7 +121,10 @@ internal sealed class AttemptPipeline(
                 CreatedUnix = state.ReceivedAt.ToUnixTimeSeconds(),
                 Warnings = state.Warnings,
             };
-            var attempt = new Attempt(state.Attempts.Count + 1, kind, target, context, route.AttemptTimeout, requestToken, timeProvider);
+            var attempt = new Attempt(state.Attempts.Count + 1, kind, target, context, route.AttemptTimeout, requestToken, timeProvider)
+            {
+                Lease = limits.Start(target.Provider),
+            };
             state.Attempts.Add(attempt);
             running.Add(attempt);
             if (kind == AttemptKind.Hedge)
@@ -124,6 +135,10 @@ internal sealed class AttemptPipeline(
             hedgeTimer = route.FirstTokenTimeout is { } ft && targets.Length > 0 ? Task.Delay(ft, timeProvider, requestToken) : null;
         }
 
+        if (state.FirstKind == AttemptKind.Primary)
+        {
+            retryBudget.OnFirstAttempt();
+        }
         StartNext(state.FirstKind);
         while (true)
         {
@@ -140,8 +155,10 @@ internal sealed class AttemptPipeline(
                     continue;
                 }
                 var delay = Backoff(++retries, state.Attempts[^1].RetryAfter);
-                if (delay is null || timeProvider.GetUtcNow() + delay.Value >= state.ReceivedAt + route.RequestTimeout)
+                if (delay is null || timeProvider.GetUtcNow() + delay.Value >= state.ReceivedAt + route.RequestTimeout
+                    || !retryBudget.TryTakeExtra())
                 {
+                    // Every target already failed once: a retry adds load to a failing provider, so it needs budget.
                     break;
                 }
                 retryTimer = Task.Delay(delay.Value, timeProvider, requestToken);
@@ -189,7 +206,7 @@ internal sealed class AttemptPipeline(
             if (done == hedgeTimer)
             {
                 hedgeTimer = null;
-                if (running.Count > 0 && CanStart())
+                if (running.Count > 0 && CanStart() && retryBudget.TryTakeExtra())
                 {
                     StartNext(AttemptKind.Hedge);
                 }
@@ -219,11 +236,16 @@ internal sealed class AttemptPipeline(
                 }
                 break;
             }
-            if (attempt.Error == ErrorClass.Auth && attempt.Target.Provider.RefreshCredential(credentials))
+            if (attempt.Error == ErrorClass.Auth)
             {
-                // A re-read file: credential: the same target deserves one more try at once.
-                tried.Remove(attempt.Target);
-                next--;
+                credentialReports.Report(attempt.Target.Provider.Name, attempt.Status);
+                if (attempt.Target.Provider.RefreshCredential(credentials))
+                {
+                    // A re-read file: credential changed: the same target deserves one more try at once.
+                    health.CredentialRenewed(attempt.Target.Provider.Name);
+                    tried.Remove(attempt.Target);
+                    next--;
+                }
             }
             if (running.Count == 0 && CanStart())
             {

@@ -60,8 +60,8 @@ internal static class TargetOrder
                 return WeightedOrder(available);
             case RouteStrategies.LowestLatency:
                 var health = signals.Health;
-                // Stable: unmeasured targets keep their document order, after the measured ones.
-                return [.. available.OrderBy(t => health.TtftMs(t.Provider.Name, t.Model) ?? double.MaxValue)];
+                // Unmeasured targets first (stable, in document order), so every target gets measured once.
+                return [.. available.OrderBy(t => health.TtftMs(t.Provider.Name, t.Model) ?? -1)];
             case RouteStrategies.LowestCost:
                 var prices = signals.Prices;
                 var estimate = signals.Estimate ?? new CostEstimate(1_000, 1_000);
