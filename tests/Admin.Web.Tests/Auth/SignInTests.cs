@@ -167,7 +167,7 @@ public sealed partial class SignInTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, plotly.StatusCode);
     }
 
-    private static async Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string key, string returnUrl)
+    internal static async Task<HttpResponseMessage> PostLoginAsync(HttpClient client, string key, string returnUrl)
     {
         var login = await client.GetStringAsync($"/login?returnUrl={Uri.EscapeDataString(returnUrl)}");
         using var form = new FormUrlEncodedContent(new Dictionary<string, string>

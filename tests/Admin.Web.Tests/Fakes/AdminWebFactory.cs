@@ -6,19 +6,32 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Switchboard.Admin.Tests.Fakes;
 
-/// <summary>Admin.Web as Program.cs builds it, with service discovery pointed at a <see cref="FakeBackend"/>.</summary>
-public sealed class AdminWebFactory(FakeBackend backend) : WebApplicationFactory<Program>
+/// <summary>
+/// Admin.Web as Program.cs builds it, its service discovery pointed at the given Metrics.Service, Router.Worker and
+/// gateway: a <see cref="FakeBackend"/> or the real services of the stack.
+/// </summary>
+public sealed class AdminWebFactory(string adminKey, string metricsUrl, string routerUrl, string gatewayUrl, IReadOnlyDictionary<string, string>? settings = null)
+    : WebApplicationFactory<Program>
 {
     public const string GatewayUrl = "http://127.0.0.1:18080";
+
+    public AdminWebFactory(FakeBackend backend, IReadOnlyDictionary<string, string>? settings = null)
+        : this(backend.AdminKey, backend.Url, backend.Url, GatewayUrl, settings)
+    {
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.UseSetting("Switchboard:AdminKey", backend.AdminKey);
-        builder.UseSetting("services:metrics:http:0", backend.Url);
-        builder.UseSetting("services:router:http:0", backend.Url);
-        builder.UseSetting("services:gateway:http:0", GatewayUrl);
+        builder.UseSetting("Switchboard:AdminKey", adminKey);
+        builder.UseSetting("services:metrics:http:0", metricsUrl);
+        builder.UseSetting("services:router:http:0", routerUrl);
+        builder.UseSetting("services:gateway:http:0", gatewayUrl);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     /// <summary>Starts Admin.Web on a real loopback socket (for a browser) and returns its address.</summary>

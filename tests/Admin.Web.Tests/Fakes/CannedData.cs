@@ -179,15 +179,25 @@ public sealed class CannedData(DateTimeOffset now)
         ["updatedAt"] = Now.ToString("O"),
     }).ToArray());
 
-    public JsonArray Quality() => new(Providers.Select((p, i) => (JsonNode)new JsonObject
+    /// <summary><c>GET /api/quality</c> as Router.Worker answers it: the leader's scores now and the stored history.</summary>
+    public JsonObject Quality() => new()
     {
-        ["provider"] = p,
-        ["model"] = Models[p],
-        ["score"] = 0.95 - (i * 0.05),
-        ["points"] = new JsonArray(Enumerable.Range(0, 12).Select(k => (JsonNode)new JsonObject
-        {
-            ["t"] = Now.AddMinutes(-5 * (12 - k)).ToString("O"),
-            ["score"] = 0.9 + (k % 3 * 0.03) - (i * 0.05),
-        }).ToArray()),
-    }).ToArray());
+        ["current"] = new JsonArray(Providers.Select((p, i) => (JsonNode)Score(p, Now, 0.95 - (i * 0.05))).ToArray()),
+        ["history"] = new JsonArray(Providers.SelectMany((p, i) => Enumerable.Range(0, 12).Select(k =>
+            (JsonNode)Score(p, Now.AddMinutes(-5 * (12 - k)), 0.9 + (k % 3 * 0.03) - (i * 0.05)))).ToArray()),
+    };
+
+    private JsonObject Score(string provider, DateTimeOffset at, double score) => new()
+    {
+        ["provider"] = provider,
+        ["model"] = Models[provider],
+        ["at"] = at.ToString("O"),
+        ["score"] = score,
+        ["canaryRuns"] = 10,
+        ["canaryPassed"] = 9,
+        ["sampled"] = 20,
+        ["structureFailures"] = 1,
+        ["truncatedRate"] = 0.0,
+        ["driftModel"] = provider == "gemini" ? "gemini-1.5-pro-latest" : null,
+    };
 }

@@ -40,7 +40,7 @@ public sealed class FakeBackend : IAsyncDisposable
         Data = new CannedData(now);
         _versions.Add(Version(1, CannedData.InitialDocument, "baseline from --config", now.AddDays(-1)));
         _keys.Add(new JsonObject { ["name"] = "team-a", ["models"] = new JsonArray("chat"), ["requestsPerMinute"] = 600, ["budgetUsd"] = 10m, ["createdAt"] = now.AddDays(-7).ToString("O"), ["revoked"] = false });
-        _alerts.Add(new JsonObject { ["id"] = 17, ["kind"] = "drift", ["severity"] = "warning", ["provider"] = "gemini", ["model"] = CannedData.Models["gemini"], ["message"] = "upstream answered as gemini-1.5-pro-latest", ["raisedAt"] = now.AddMinutes(-12).ToString("O"), ["acknowledged"] = false });
+        _alerts.Add(new JsonObject { ["id"] = 17, ["kind"] = "drift", ["severity"] = "warning", ["provider"] = "gemini", ["model"] = CannedData.Models["gemini"], ["message"] = "upstream answered as gemini-1.5-pro-latest", ["createdAt"] = now.AddMinutes(-12).ToString("O"), ["acknowledgedAt"] = null, ["acknowledgedBy"] = null });
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
@@ -115,7 +115,7 @@ public sealed class FakeBackend : IAsyncDisposable
                 {
                     return Results.NotFound();
                 }
-                alert["acknowledged"] = true;
+                alert["acknowledgedBy"] = "admin";
                 alert["acknowledgedAt"] = Data.Now.ToString("O");
                 return Results.NoContent();
             }
