@@ -7,6 +7,7 @@ return options.Suite switch
 {
     "gateway" => await GatewaySuite.RunAsync(options),
     "scenarios" => await ScenarioSuite.RunAsync(options),
+    "cascade" => await CascadeSuite.RunAsync(options),
     _ => Usage(),
 };
 
