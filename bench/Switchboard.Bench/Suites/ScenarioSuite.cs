@@ -30,6 +30,7 @@ internal static class ScenarioSuite
         var rows = new List<string[]>();
         var seconds = o.Duration;
         var rate = Math.Max(5, o.Rate / 25.0); // default 20 req/s: a few hundred requests per scenario
+        var loadBefore = LoadAverage();
 
         // 1 + 5: primary's TTFT tail explodes (p50 300 ms, p99 10 s, ~10% of requests over 2 s); backup healthy.
         {
@@ -39,14 +40,19 @@ internal static class ScenarioSuite
             await using var gw = await Gateway(o, redis, sim, "primary", firstTokenMs: 2000);
             var before = await StreamLength(redis);
             var through = await ChatCall.AtRateAsync(http, gw.Url, ChatCall.Body("main", true), GwKey, true, rate, seconds);
-            rows.Add(Row("1. TTFT tail p99 10 s, hedge at 2 s (stream)", direct, through, "target: p95 < 3 s end to end, TTFT p99 < 2.6 s"));
+            var p95 = ChatCall.Percentile(through.Select(r => r.Result.LatencyMs), .95);
+            var ttft99 = ChatCall.Percentile(through.Select(r => r.Result.TtftMs), .99);
+            rows.Add(Row("1. TTFT tail p99 10 s, hedge at 2 s (stream)", direct, through,
+                $"through: p95 {p95:0} ms end to end (target < 3000), TTFT p99 {ttft99:0} ms (target < 2600), errors {Errors(through)}",
+                p95 < 3000 && ttft99 < 2600 && Errors(through) == 0));
             var outcomes = await Outcomes(redis, before);
             var hedgeCost = outcomes.Where(e => e.Kind == AttemptKind.Hedge && !e.Winner || e.Outcome == AttemptOutcome.Cancelled).Sum(e => e.CostUsd);
             var hedgeTokens = outcomes.Where(e => e.Outcome == AttemptOutcome.Cancelled).Sum(e => (long)e.InputTokens + e.OutputTokens);
             var totalCost = outcomes.Sum(e => e.CostUsd);
             var totalTokens = outcomes.Sum(e => (long)e.InputTokens + e.OutputTokens);
             rows.Add(["5. hedging overhead (from scenario 1's outcome events)", "-", "-",
-                $"extra tokens {Pct(hedgeTokens, totalTokens)}, extra cost {Pct(hedgeCost, totalCost)} ({outcomes.Count(e => e.Kind == AttemptKind.Hedge)} hedges, {outcomes.Count(e => e.Outcome == AttemptOutcome.Cancelled)} cancelled)", ""]);
+                $"extra tokens {Pct(hedgeTokens, totalTokens)}, extra cost {Pct(hedgeCost, totalCost)} ({outcomes.Count(e => e.Kind == AttemptKind.Hedge)} hedges, {outcomes.Count(e => e.Outcome == AttemptOutcome.Cancelled)} cancelled upstream)",
+                "measured (no target)"]);
         }
 
         // 2: primary answers 503 to 30% of requests.
@@ -55,39 +61,53 @@ internal static class ScenarioSuite
             var direct = await ChatCall.AtRateAsync(http, $"{sim.BaseUrl}/primary/v1/chat/completions", ChatCall.Body(Model, false), SimKey, false, rate, seconds);
             await using var gw = await Gateway(o, redis, sim, "primary", firstTokenMs: 2000);
             var through = await ChatCall.AtRateAsync(http, gw.Url, ChatCall.Body("main", false), GwKey, false, rate, seconds);
-            rows.Add(Row("2. primary 503 on 30%", direct, through, "target: 0 client errors"));
+            rows.Add(Row("2. primary 503 on 30%", direct, through, $"client errors through Switchboard: {Errors(through)} (target 0)", Errors(through) == 0));
         }
 
         // 3: primary refuses connections.
         {
             await Profile(http, sim, "backup", new { type = "openai", ttftMs = new { p50 = 0, p99 = 0 }, tokensPerSecond = 0, outputTokens = 20, failureRate = 0.0 });
             var direct = await ChatCall.AtRateAsync(http, $"{sim.BaseUrl}/backup/v1/chat/completions", ChatCall.Body(Model, false), SimKey, false, rate, seconds);
+            // Baseline: the same gateway with a route to the backup only, so gateway overhead is not counted as "added".
+            double baseline;
+            await using (var only = await Gateway(o, redis, sim, "backup", firstTokenMs: 2000, backupOnly: true))
+            {
+                var b = await ChatCall.AtRateAsync(http, only.Url, ChatCall.Body("main", false), GwKey, false, rate, seconds);
+                baseline = ChatCall.Percentile(b.Select(r => r.Result.LatencyMs), 0.5);
+            }
             var closed = $"http://127.0.0.1:{ServerProcess.FreePort()}";
             await using var gw = await Gateway(o, redis, sim, "primary", firstTokenMs: 2000, primaryBaseUrl: $"{closed}/v1");
             var through = await ChatCall.AtRateAsync(http, gw.Url, ChatCall.Body("main", false), GwKey, false, rate, seconds);
             var late = through.Where(r => r.At > seconds / 2).Select(r => r.Result.LatencyMs).ToList();
-            var added = ChatCall.Percentile(late, 0.5) - ChatCall.Percentile(direct.Select(r => r.Result.LatencyMs), 0.5);
+            var added = ChatCall.Percentile(late, 0.5) - baseline;
             rows.Add(Row("3. primary refuses connections (direct = backup)", direct, through,
-                $"added p50 once circuit open: {added:0.000} ms (target < 1 ms)"));
+                $"errors {Errors(through)} (target 0); p50 once the circuit is open {ChatCall.Percentile(late, 0.5):0.00} ms vs {baseline:0.00} ms through a backup-only route: added {added:0.00} ms (target < 1 ms)",
+                Errors(through) == 0 && added < 1));
         }
 
         // 4: primary rate-limited (429 + Retry-After past 300 requests/min, load ~600/min).
         {
-            await Profile(http, sim, "primary", new { type = "openai", ttftMs = new { p50 = 100, p99 = 300 }, tokensPerSecond = 0, outputTokens = 20, failureRate = 0.0, requestsPerMinute = (int)(rate * 30) });
+            var limit = Math.Max(5, (int)(rate * seconds.TotalSeconds / 2)); // reached halfway through each run
+            await Profile(http, sim, "primary", new { type = "openai", ttftMs = new { p50 = 100, p99 = 300 }, tokensPerSecond = 0, outputTokens = 20, failureRate = 0.0, requestsPerMinute = limit });
             await Profile(http, sim, "backup", new { type = "openai", ttftMs = new { p50 = 100, p99 = 300 }, tokensPerSecond = 0, outputTokens = 20, failureRate = 0.0, requestsPerMinute = 0 });
             var direct = await ChatCall.AtRateAsync(http, $"{sim.BaseUrl}/primary/v1/chat/completions", ChatCall.Body(Model, false), SimKey, false, rate, seconds);
-            await Profile(http, sim, "primary", new { requestsPerMinute = (int)(rate * 30) }); // fresh window
+            await Profile(http, sim, "primary", new { requestsPerMinute = 0 });
+            await Profile(http, sim, "primary", new { requestsPerMinute = limit }); // fresh window
             await using var gw = await Gateway(o, redis, sim, "primary", firstTokenMs: 2000);
             var before = await StreamLength(redis);
             var through = await ChatCall.AtRateAsync(http, gw.Url, ChatCall.Body("main", false), GwKey, false, rate, seconds);
             var outcomes = await Outcomes(redis, before);
-            var start = outcomes.Count == 0 ? DateTimeOffset.MinValue : outcomes.Min(e => e.StartedAt);
-            var firstLimited = outcomes.Where(e => e.Provider == "primary" && e.Status == 429).Select(e => e.StartedAt).DefaultIfEmpty(start).Min();
-            var afterKnown = outcomes.Where(e => e.StartedAt > firstLimited.AddSeconds(1)).ToList();
+            // The limit is known from the first 429 or the first answer saying no requests remain, whichever came first.
+            var known = outcomes.Where(e => e.Provider == "primary" && (e.Status == 429 || e.RequestsLeft == 0))
+                .Select(e => e.StartedAt).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+            var afterKnown = outcomes.Where(e => e.StartedAt > known).ToList();
             var requestsAfter = afterKnown.Select(e => e.RequestId).Distinct().Count();
             var primary429After = afterKnown.Count(e => e.Provider == "primary" && e.Status == 429);
-            rows.Add(Row("4. primary rate-limited (429 + Retry-After)", direct, through,
-                $"after the limit was known: {Pct(primary429After, requestsAfter)} of requests still hit the primary's 429 (target <= 5%)"));
+            var primary429 = outcomes.Count(e => e.Provider == "primary" && e.Status == 429);
+            var share = requestsAfter == 0 ? 0 : (double)primary429After / requestsAfter;
+            rows.Add(Row($"4. primary rate-limited at {limit}/min (429 + Retry-After)", direct, through,
+                $"errors {Errors(through)} (target 0); after the limit was known ({requestsAfter} requests): {Pct(primary429After, requestsAfter)} still hit the primary's 429 (target <= 5%); 429s seen in all: {primary429}",
+                Errors(through) == 0 && requestsAfter > 0 && share <= 0.05));
         }
 
         // 6: two gateway replicas, one Redis, one key with a $1 budget, 200 concurrent requests.
@@ -100,27 +120,47 @@ internal static class ScenarioSuite
             var results = await Task.WhenAll(calls);
             await Task.Delay(2000); // outcome events are batched
             var spent = (await Outcomes(redis, before)).Where(e => e.KeyName == "scenario").Sum(e => e.CostUsd);
+            await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+            var ledger = (long)await mux.GetDatabase().HashGetAsync(RedisKeys.KeyBudget("scenario"), RedisKeys.BudgetSpentField) / 1e9m;
+            var others = results.Count(r => !r.Ok && r.Status != 429);
             rows.Add(["6. 2 replicas, $1 budget, 200 concurrent", "-",
-                $"{results.Count(r => r.Ok)} ok, {results.Count(r => r.Status == 429)} refused (429)",
-                $"settled spend ${spent:0.0000} (target <= $1)", ""]);
+                $"{results.Count(r => r.Ok)} ok, {results.Count(r => r.Status == 429)} refused (429), {others} other errors",
+                $"settled spend ${spent:0.0000} from outcome events, ${ledger:0.0000} in the shared ledger (target <= $1)",
+                Verdict(spent <= 1m && ledger <= 1m && others == 0 && results.Any(r => r.Ok))]);
         }
 
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Scenario benchmark: {rate:0} req/s for {seconds.TotalSeconds:0} s per side, Provider.Simulator upstreams, {Environment.ProcessorCount} cores.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Scenario benchmark: {rate:0} req/s for {seconds.TotalSeconds:0} s per side, Provider.Simulator upstreams, {Environment.ProcessorCount} cores; load average {loadBefore} at start, {LoadAverage()} at end.");
         sb.AppendLine();
-        sb.AppendLine("| scenario | direct to primary | through Switchboard | result | |");
+        sb.AppendLine("| scenario | direct to primary | through Switchboard | result | pass |");
         sb.AppendLine("|---|---|---|---|---|");
         foreach (var r in rows) sb.AppendLine("| " + string.Join(" | ", r) + " |");
         Console.WriteLine(sb.ToString());
         if (o.Output is not null) await File.WriteAllTextAsync(o.Output, sb.ToString());
-        return 0;
+        return rows.Any(r => r[4] == "FAIL") ? 1 : 0;
     }
 
     private static readonly Dictionary<string, string> SimKey = new() { ["Authorization"] = "Bearer sim-key" };
     private static readonly Dictionary<string, string> GwKey = new() { ["Authorization"] = $"Bearer {Key}" };
 
-    private static string[] Row(string name, List<(TimeSpan At, CallResult Result)> direct, List<(TimeSpan At, CallResult Result)> through, string note) =>
-        [name, Summary(direct), Summary(through), note, ""];
+    private static string[] Row(string name, List<(TimeSpan At, CallResult Result)> direct, List<(TimeSpan At, CallResult Result)> through, string note, bool pass) =>
+        [name, Summary(direct), Summary(through), note, Verdict(pass)];
+
+    private static string Verdict(bool pass) => pass ? "PASS" : "FAIL";
+
+    private static int Errors(List<(TimeSpan At, CallResult Result)> calls) => calls.Count(c => !c.Result.Ok);
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
+    }
 
     private static string Summary(List<(TimeSpan At, CallResult Result)> calls)
     {
@@ -152,7 +192,7 @@ internal static class ScenarioSuite
     }
 
     private static async Task<GatewayProcess> Gateway(BenchOptions o, RedisProcess redis, ServerProcess sim, string primary,
-        int firstTokenMs, string? primaryBaseUrl = null, decimal? budgetUsd = null)
+        int firstTokenMs, string? primaryBaseUrl = null, decimal? budgetUsd = null, bool backupOnly = false)
     {
         var config = Path.Combine(Path.GetTempPath(), $"sb-scn-{Guid.NewGuid():N}.json");
         var budget = budgetUsd is { } b ? $", \"budgetUsd\": {b.ToString(CultureInfo.InvariantCulture)}" : "";
@@ -165,7 +205,7 @@ internal static class ScenarioSuite
               "routes": {
                 "main": {
                   "strategy": "priority",
-                  "targets": [ { "provider": "primary", "model": "{{Model}}" }, { "provider": "backup", "model": "{{Model}}" } ],
+                  "targets": [ {{(backupOnly ? "" : $$"""{ "provider": "primary", "model": "{{Model}}" }, """)}}{ "provider": "backup", "model": "{{Model}}" } ],
                   "firstTokenTimeoutMs": {{firstTokenMs}}, "attemptTimeoutMs": 30000, "maxAttempts": 3
                 }
               },
