@@ -52,8 +52,8 @@ public sealed class ProvidersTests : AdminComponentTest
     {
         Http.On("GET /api/health", "[]")
             .On("GET /api/alerts", """
-                [{"id":17,"kind":"down","provider":"openai","message":"5 consecutive failures","raisedAt":"2026-03-14T11:00:00Z","acknowledged":false},
-                 {"id":"a-2","kind":"drift","provider":"gemini","message":"old one","acknowledged":true}]
+                [{"id":17,"kind":"health","severity":"critical","provider":"openai","model":"gpt-4o","message":"5 consecutive failures","createdAt":"2026-03-14T11:00:00Z","acknowledgedAt":null,"acknowledgedBy":null},
+                 {"id":12,"kind":"drift","severity":"warning","provider":"gemini","model":"gemini-1.5-pro-002","message":"old one","createdAt":"2026-03-14T10:00:00Z","acknowledgedAt":"2026-03-14T10:05:00Z","acknowledgedBy":"admin"}]
                 """)
             .On("POST /api/alerts/17/ack", "", System.Net.HttpStatusCode.NoContent);
         var cut = Render<Providers>();
