@@ -14,6 +14,15 @@ internal sealed class GatewayOptions
     /// <summary>Events per XADD batch.</summary>
     public int OutcomeBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// Longest silence of an upstream between two chunks once a stream is being relayed; past it the client gets
+    /// the OpenAI error event and no <c>[DONE]</c>, and the attempt counts as a timeout. 0 turns it off.
+    /// </summary>
+    public int StreamIdleTimeoutMs { get; set; } = 60_000;
+
+    /// <summary>How long the outcome writer lets a batch gather before writing it (0: write at once).</summary>
+    public int OutcomeFlushDelayMs { get; set; } = 10;
+
     /// <summary>Base delay of the exponential backoff before retrying a target that already failed.</summary>
     public int RetryBaseDelayMs { get; set; } = 250;
 

@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using Switchboard.Contracts.Outcomes;
+using Microsoft.Extensions.Options;
 using Switchboard.Gateway.Apis;
+using Switchboard.Gateway.Configuration;
 using Switchboard.Gateway.Routing;
 
 namespace Switchboard.Gateway.Streaming;
@@ -10,7 +12,8 @@ namespace Switchboard.Gateway.Streaming;
 /// Relays the winning attempt's stream to the client: the frames buffered before its first token, then each
 /// upstream read as soon as it arrives (translated, written straight into the response pipe, flushed). A stream
 /// that ends without the provider's clean end, or breaks, gets an OpenAI error event and no <c>[DONE]</c>, and
-/// the connection is aborted, so SDKs raise instead of returning a truncated answer as complete.
+/// the connection is aborted, so SDKs raise instead of returning a truncated answer as complete. So does an
+/// upstream that falls silent mid-stream for longer than the idle timeout.
 /// </summary>
 internal static class StreamRelay
 {
@@ -20,11 +23,25 @@ internal static class StreamRelay
     /// </summary>
     private static readonly TimeSpan AbortGrace = TimeSpan.FromMilliseconds(500);
 
-    public static async Task RelayAsync(Attempt winner, HttpContext context, TimeProvider timeProvider, CancellationToken requestToken)
+    /// <param name="winner">The attempt whose stream is relayed.</param>
+    /// <param name="context">The client's request.</param>
+    /// <param name="timeProvider">Clock of the idle timeout.</param>
+    /// <param name="requestToken">The request deadline (and client abort).</param>
+    /// <param name="idleTimeout">
+    /// Longest silence of the upstream between two reads mid-stream before the stream counts as broken
+    /// (<see cref="ErrorClass.Timeout"/>); null takes <see cref="GatewayOptions.StreamIdleTimeoutMs"/>, zero or
+    /// less turns it off.
+    /// </param>
+    public static async Task RelayAsync(Attempt winner, HttpContext context, TimeProvider timeProvider, CancellationToken requestToken, TimeSpan? idleTimeout = null)
     {
         var writer = context.Response.BodyWriter;
         var reader = winner.Reader!;
         var translator = winner.Translator!;
+        var idle = idleTimeout ?? TimeSpan.FromMilliseconds(context.RequestServices?.GetService<IOptions<GatewayOptions>>()?.Value.StreamIdleTimeoutMs ?? 0);
+        // One timer per stream, re-armed before each read (YARP's activity timeout); cancelled with the attempt.
+        using var silence = idle > TimeSpan.Zero ? new CancellationTokenSource(Timeout.InfiniteTimeSpan, timeProvider) : null;
+        using var linked = silence is null ? default : winner.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), silence);
+        var readToken = silence?.Token ?? winner.Token;
         try
         {
             writer.Write(winner.Pending!.WrittenSpan);
@@ -35,7 +52,8 @@ internal static class StreamRelay
             }
             while (true)
             {
-                var more = await reader.FillAsync(winner.Token).ConfigureAwait(false);
+                silence?.CancelAfter(idle);
+                var more = await reader.FillAsync(readToken).ConfigureAwait(false);
                 while (reader.TryReadEvent(out var name, out var data))
                 {
                     translator.OnEvent(name, data, writer);
@@ -70,6 +88,10 @@ internal static class StreamRelay
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             ClientGone(winner);
+        }
+        catch (OperationCanceledException) when (silence is not null && silence.IsCancellationRequested && !winner.Token.IsCancellationRequested)
+        {
+            await BreakAsync(winner, context, timeProvider, $"no data from the upstream for {idle.TotalSeconds:0.###} s mid-stream", ErrorClass.Timeout).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (winner.Token.IsCancellationRequested)
         {
