@@ -212,6 +212,8 @@ internal sealed class Attempt : IDisposable
 
     private void Fail(UpstreamError error, bool inStream = false)
     {
+        // Provider error text goes to the client and the outcome event: never with a credential in it.
+        error = SecretRedactor.Redact(error, Context.Provider);
         UpstreamError = error;
         var status = error.Status;
         var contextTooLong = (error.Type?.Contains("context_length", StringComparison.OrdinalIgnoreCase) ?? false)

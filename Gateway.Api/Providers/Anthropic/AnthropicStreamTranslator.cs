@@ -13,6 +13,7 @@ public sealed class AnthropicStreamTranslator : IStreamTranslator
     private readonly string _id;
     private readonly long _created;
     private readonly bool _includeUsage;
+    private readonly ProviderEndpoint _provider;
     private readonly Utf8JsonWriter _writer = new(Stream.Null, OpenAiWire.WriterOptions);
     // Per Anthropic content block: the OpenAI tool_calls index (-1 when the block is not a tool_use) and whether any
     // argument fragment was sent. Blocks are numbered 0..n in order, so a list indexed by block is enough.
@@ -29,6 +30,7 @@ public sealed class AnthropicStreamTranslator : IStreamTranslator
         _id = OpenAiWire.CompletionId(attempt.ResponseId);
         _created = attempt.CreatedUnix;
         _includeUsage = attempt.Request.IncludeUsage;
+        _provider = attempt.Provider;
         _model = attempt.Model;
     }
 
@@ -127,7 +129,7 @@ public sealed class AnthropicStreamTranslator : IStreamTranslator
             case EventType.Error:
                 var errorType = e.ErrorType.Length > 0 ? Event.ReadString(data, e.ErrorType) : "api_error";
                 var message = e.ErrorMessage.Length > 0 ? Event.ReadString(data, e.ErrorMessage) : "Anthropic reported an error in the stream.";
-                StreamError = new UpstreamError(AnthropicErrors.StatusForType(System.Text.Encoding.UTF8.GetBytes(errorType)), errorType, message);
+                StreamError = SecretRedactor.Redact(new UpstreamError(AnthropicErrors.StatusForType(System.Text.Encoding.UTF8.GetBytes(errorType)), errorType, message), _provider);
                 OpenAiWire.WriteErrorFrame(output, _writer, StreamError);
                 break;
 

@@ -15,6 +15,7 @@ public sealed class GeminiStreamTranslator : IStreamTranslator
     private readonly long _created;
     private readonly bool _includeUsage;
     private readonly string _callPrefix;
+    private readonly ProviderEndpoint _provider;
     private readonly Utf8JsonWriter _writer = new(Stream.Null, OpenAiWire.WriterOptions);
     private readonly List<Candidate> _candidates = [];
     private string _model;
@@ -28,6 +29,7 @@ public sealed class GeminiStreamTranslator : IStreamTranslator
         _created = attempt.CreatedUnix;
         _includeUsage = attempt.Request.IncludeUsage;
         _callPrefix = GeminiResponseTranslator.ToolCallPrefix(attempt.ResponseId);
+        _provider = attempt.Provider;
         _model = attempt.Model;
     }
 
@@ -100,7 +102,7 @@ public sealed class GeminiStreamTranslator : IStreamTranslator
         }
         if (response.TryGet("error"u8, out var error) && error.ValueKind == JsonValueKind.Object)
         {
-            StreamError = GeminiErrors.FromError(error, 0, null);
+            StreamError = SecretRedactor.Redact(GeminiErrors.FromError(error, 0, null), _provider);
             OpenAiWire.WriteErrorFrame(output, _writer, StreamError);
             return;
         }

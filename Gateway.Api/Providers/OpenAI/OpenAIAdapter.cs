@@ -99,7 +99,7 @@ public sealed class OpenAIAdapter(TimeProvider timeProvider) : IProviderAdapter
             else if (isStreamOptions && attempt.Stream)
             {
                 sawStreamOptions = true;
-                pieces.Add(StreamOptions(attempt.Request.Root.GetProperty("stream_options")));
+                pieces.Add(StreamOptions(body.Span[valueStart..end]));
             }
             else
             {
@@ -133,29 +133,31 @@ public sealed class OpenAIAdapter(TimeProvider timeProvider) : IProviderAdapter
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static byte[] StreamOptions(JsonElement existing)
+    /// <summary>
+    /// The <c>"stream_options":{...}</c> property asking for usage, keeping the client's other options byte for byte.
+    /// </summary>
+    private static byte[] StreamOptions(ReadOnlySpan<byte> existing)
     {
-        var buffer = new ArrayBufferWriter<byte>(64);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var buffer = new ArrayBufferWriter<byte>(64 + existing.Length);
+        buffer.Write("\"stream_options\":{\"include_usage\":true"u8);
+        var reader = new Utf8JsonReader(existing);
+        if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
         {
-            writer.WriteStartObject();
-            writer.WriteStartObject("stream_options");
-            writer.WriteBoolean("include_usage", true);
-            if (existing.ValueKind == JsonValueKind.Object)
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                foreach (var p in existing.EnumerateObject())
+                var start = (int)reader.TokenStartIndex;
+                var isIncludeUsage = reader.ValueTextEquals("include_usage"u8);
+                reader.Read();
+                reader.Skip();
+                if (!isIncludeUsage)
                 {
-                    if (!p.NameEquals("include_usage"u8))
-                    {
-                        p.WriteTo(writer);
-                    }
+                    buffer.Write(","u8);
+                    buffer.Write(existing[start..(int)reader.BytesConsumed]);
                 }
             }
-            writer.WriteEndObject();
-            writer.WriteEndObject();
         }
-        // Strip the wrapper object: the result is the `"stream_options":{...}` property.
-        return buffer.WrittenSpan[1..^1].ToArray();
+        buffer.Write("}"u8);
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <inheritdoc />
@@ -171,7 +173,7 @@ public sealed class OpenAIAdapter(TimeProvider timeProvider) : IProviderAdapter
     public IStreamTranslator CreateStreamTranslator(AttemptContext attempt)
     {
         ArgumentNullException.ThrowIfNull(attempt);
-        return new OpenAIStreamTranslator(attempt.Request.IncludeUsage);
+        return new OpenAIStreamTranslator(attempt.Request.IncludeUsage, attempt.Provider);
     }
 
     /// <inheritdoc />

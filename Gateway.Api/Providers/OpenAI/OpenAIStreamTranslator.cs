@@ -9,7 +9,7 @@ namespace Switchboard.Gateway.Providers.OpenAI;
 /// in <see cref="Complete"/> only after a clean end); the usage chunk the gateway asked for is dropped when the
 /// client did not ask for it.
 /// </summary>
-internal sealed class OpenAIStreamTranslator(bool includeUsage) : IStreamTranslator, IOutputTextSource, IDisposable
+internal sealed class OpenAIStreamTranslator(bool includeUsage, ProviderEndpoint? provider = null) : IStreamTranslator, IOutputTextSource, IDisposable
 {
     private readonly OutputTextCapture _capture = new();
 
@@ -40,7 +40,15 @@ internal sealed class OpenAIStreamTranslator(bool includeUsage) : IStreamTransla
         SawFirstToken |= scan.HasToken;
         if (scan.HasError)
         {
-            StreamError = new UpstreamError(0, scan.ErrorType ?? "server_error", scan.ErrorMessage ?? "the upstream reported an error in the stream");
+            StreamError = SecretRedactor.Redact(new UpstreamError(0, scan.ErrorType ?? "server_error", scan.ErrorMessage ?? "the upstream reported an error in the stream"), provider);
+            // Relayed as it came, unless it echoes a credential.
+            var raw = Encoding.UTF8.GetString(data);
+            var redacted = SecretRedactor.Redact(raw, provider);
+            if (!ReferenceEquals(raw, redacted) && raw != redacted)
+            {
+                Write(output, Encoding.UTF8.GetBytes(redacted));
+                return;
+            }
         }
         if (scan.Usage is not null && scan.Choices == 0 && !scan.HasError && !includeUsage)
         {
