@@ -3,13 +3,27 @@ using System.Text.Json;
 namespace Switchboard.Gateway.Providers;
 
 /// <summary>
-/// The client's Chat Completions request, parsed once on arrival and shared (read-only) by every attempt.
+/// The client's Chat Completions request, checked once on arrival and shared (read-only) by every attempt.
 /// <see cref="Body"/> keeps the exact bytes for pass-through to OpenAI-compatible upstreams; <see cref="Root"/>
-/// is the parsed document the translating adapters read. The request owns the document and disposes it.
+/// is a parsed document for the translating adapters, built on first use only, so the pass-through path never
+/// builds a JSON DOM. The request owns the document and disposes it.
 /// </summary>
 public sealed class ChatRequest : IDisposable
 {
-    private readonly JsonDocument _document;
+    /// <summary>The nesting depth every reader and writer of a request accepts.</summary>
+    public const int MaxDepth = 64;
+
+    private JsonDocument? _document;
+    private bool _disposed;
+
+    /// <summary>Wraps a request whose fields the caller has already read (the document is parsed when needed).</summary>
+    public ChatRequest(ReadOnlyMemory<byte> body, string model, bool stream, bool includeUsage)
+    {
+        Body = body;
+        Model = model;
+        Stream = stream;
+        IncludeUsage = stream && includeUsage;
+    }
 
     /// <summary>Wraps a parsed request.</summary>
     public ChatRequest(ReadOnlyMemory<byte> body, JsonDocument document)
@@ -27,8 +41,25 @@ public sealed class ChatRequest : IDisposable
     /// <summary>The exact bytes the client sent.</summary>
     public ReadOnlyMemory<byte> Body { get; }
 
-    /// <summary>The parsed request.</summary>
-    public JsonElement Root => _document.RootElement;
+    /// <summary>The parsed request (parsed on first use; safe to call from parallel attempts).</summary>
+    public JsonElement Root
+    {
+        get
+        {
+            var document = Volatile.Read(ref _document);
+            if (document is null)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var parsed = JsonDocument.Parse(Body, new JsonDocumentOptions { MaxDepth = MaxDepth });
+                document = Interlocked.CompareExchange(ref _document, parsed, null) ?? parsed;
+                if (!ReferenceEquals(document, parsed))
+                {
+                    parsed.Dispose();
+                }
+            }
+            return document.RootElement;
+        }
+    }
 
     /// <summary>The model (route or provider/model) the client asked for.</summary>
     public string Model { get; }
@@ -40,5 +71,9 @@ public sealed class ChatRequest : IDisposable
     public bool IncludeUsage { get; }
 
     /// <inheritdoc />
-    public void Dispose() => _document.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        Interlocked.Exchange(ref _document, null)?.Dispose();
+    }
 }
