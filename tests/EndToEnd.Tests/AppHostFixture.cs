@@ -25,7 +25,8 @@ public sealed class AppHostFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await Task.WhenAll(_redis.InitializeAsync(), _metricsDb.InitializeAsync(), _controlDb.InitializeAsync());
-        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        // Generous: on a 2-core machine shared with parallel builds, five .NET services took over 4 minutes to start.
+        using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(8));
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
         [
             "Switchboard:Infrastructure=local",

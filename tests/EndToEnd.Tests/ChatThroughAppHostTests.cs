@@ -8,15 +8,13 @@ namespace Switchboard.EndToEnd.Tests;
 
 /// <summary>
 /// A user's first minute: the app host is up, an OpenAI SDK client points at the gateway, and the answer
-/// (from the simulator) shows up in Metrics.Service's request log. (Router.Worker's health showing the same traffic
-/// was intermittent here, within 60 s: under investigation, see the issue notes; Router.Worker's own tests cover
-/// propagation.)
+/// (from the simulator) shows up in Metrics.Service's request log and in Router.Worker's health.
 /// </summary>
 [Collection(AppHostCollection.Name)]
 public sealed class ChatThroughAppHostTests(AppHostFixture fixture)
 {
     [Fact]
-    public async Task Official_OpenAI_client_gets_answers_through_the_gateway_and_they_reach_metrics()
+    public async Task Official_OpenAI_client_gets_answers_through_the_gateway_and_they_reach_metrics_and_router()
     {
         using var gatewayHttp = fixture.App.CreateHttpClient("gateway");
         var client = new ChatClient("chat", new ApiKeyCredential("no-key-needed-locally"),
@@ -37,9 +35,17 @@ public sealed class ChatThroughAppHostTests(AppHostFixture fixture)
         }
         Assert.NotEqual(0, streamed.Length);
 
+        // Both consumers of the outcomes stream are polled at once: Router.Worker's requestsPerMin covers the last
+        // minute only, so waiting for Metrics.Service first could let the traffic age out of it before it was looked at.
+        var sent = DateTimeOffset.UtcNow;
+        await Task.WhenAll(MetricsRecordedAsync(sent), RouterHealthShowsTrafficAsync());
+    }
+
+    private async Task MetricsRecordedAsync(DateTimeOffset sent)
+    {
         using var metrics = fixture.App.CreateHttpClient("metrics");
         metrics.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AppHostFixture.AdminKey);
-        var from = DateTimeOffset.UtcNow.AddMinutes(-10).ToString("O");
+        var from = sent.AddMinutes(-10).ToString("O");
         var deadline = DateTime.UtcNow.AddSeconds(60);
         var rows = 0;
         while (DateTime.UtcNow < deadline)
@@ -51,7 +57,36 @@ public sealed class ChatThroughAppHostTests(AppHostFixture fixture)
             await Task.Delay(500);
         }
         Assert.True(rows >= 2, $"metrics recorded {rows} request rows");
+    }
 
+    /// <summary>Router.Worker's health (GET /api/health, the contract's shape) counts the requests sent to openai.</summary>
+    private async Task RouterHealthShowsTrafficAsync()
+    {
+        using var router = fixture.App.CreateHttpClient("router");
+        router.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AppHostFixture.AdminKey);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var openAiSeen = false;
+        var body = "";
+        while (watch.Elapsed < TimeSpan.FromSeconds(50) && !openAiSeen)
+        {
+            body = await router.GetStringAsync("/api/health");
+            using var health = JsonDocument.Parse(body);
+            openAiSeen = health.RootElement.EnumerateArray().Any(d => d.GetProperty("provider").GetString() == "openai"
+                && d.GetProperty("requestsPerMin").GetDouble() > 0);
+            if (!openAiSeen) await Task.Delay(250);
+        }
+        Assert.True(openAiSeen, $"router health shows no traffic for the openai deployment after {watch.Elapsed.TotalSeconds:0} s: {body}\n{await StreamStateAsync()}");
+    }
+
+    /// <summary>The outcomes stream and its consumer groups, for a failure message.</summary>
+    private async Task<string> StreamStateAsync()
+    {
+        await using var mux = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
+        var db = mux.GetDatabase();
+        var groups = await db.StreamGroupInfoAsync("outcomes");
+        return $"stream length {await db.StreamLengthAsync("outcomes")}; groups: " + string.Join("; ", groups.Select(g =>
+            $"{g.Name} consumers {g.ConsumerCount} pending {g.PendingMessageCount} last-delivered {g.LastDeliveredId} lag {g.Lag}"))
+            + $"; leader {await db.StringGetAsync("switchboard:router:leader")}";
     }
 
     [Fact]
