@@ -64,7 +64,8 @@ public sealed class StrategyTests(SimulatorFixture sim)
     public async Task Lowest_latency_measures_each_target_then_prefers_the_faster()
     {
         var doc = new RoutingJson();
-        var slow = await ProviderAsync(doc, new { ttftMs = new { p50 = 300, p99 = 320 } });
+        // Far apart, so a loaded machine cannot make the fast one look slower.
+        var slow = await ProviderAsync(doc, new { ttftMs = new { p50 = 1500, p99 = 1550 } });
         var fast = await ProviderAsync(doc);
         doc.Route("chat", [(slow, Dear), (fast, Dear)], strategy: "lowest-latency");
         using var gateway = new GatewayFactory(doc.ToString());
