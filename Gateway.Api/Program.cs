@@ -3,6 +3,7 @@ using Switchboard.Gateway.Extensions;
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
+builder.AddConnectionLimits();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
