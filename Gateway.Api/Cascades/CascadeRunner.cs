@@ -136,7 +136,7 @@ internal sealed partial class CascadeRunner(AttemptPipeline pipeline, OutcomeRec
                     ClientRequest = client,
                     Config = state.Config,
                     TierBody = (JsonObject)tierBody.DeepClone(),
-                    AskAsync = (body, other) => AskAsync(state, route, tier, other ?? TierRoute(route, target, state), body, owned),
+                    AskAsync = (body, other) => AskAsync(state, route, tier, other ?? route with { Strategy = RouteStrategies.Priority, Targets = [target] }, body, owned),
                 };
                 score = await scorer.ScoreAsync(context).ConfigureAwait(false);
             }

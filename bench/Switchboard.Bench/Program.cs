@@ -13,6 +13,6 @@ return options.Suite switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Switchboard.Bench gateway|scenarios [--seconds N] [--connections N] [--rate N] [--streams N] [--no-portkey] [--out FILE]");
+    Console.Error.WriteLine("usage: Switchboard.Bench gateway|scenarios|cascade [--seconds N] [--connections N] [--rate N] [--streams N] [--no-portkey] [--out FILE]");
     return 2;
 }
