@@ -166,14 +166,14 @@ public sealed class SecretLeakTests(SecurityStack fixture, ITestOutputHelper out
         foreach (var (body, name) in new[]
         {
             ($$"""{"model":"chat","messages":[{"role":"user","content":"{{Prompt}}"}""", "truncated JSON"),
-            ($$"""{"model":"chat","messages":[{"role":"wizard","content":"{{Prompt}}"}]}""", "unknown role"),
+            ($$"""{"model":"chat","messages":"{{Prompt}}"}""", "messages a string"),
             ($$"""{"model":"no-such-model-{{Run}}","messages":[{"role":"user","content":"{{Prompt}}"}]}""", "unknown model"),
         })
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SwitchboardStack.GatewayKey);
             using var r = await raw.SendAsync(request);
-            Assert.InRange((int)r.StatusCode, 400, 499);
+            Assert.True((int)r.StatusCode is >= 400 and < 500, $"{name}: {(int)r.StatusCode}");
             seen.Add(($"client error for {name}", await r.Content.ReadAsStringAsync()));
         }
         // Wrong admin key on both admin APIs.

@@ -23,7 +23,19 @@ public sealed class SecurityStack : IAsyncLifetime
     private static readonly string Run = Guid.NewGuid().ToString("N")[..10];
 
     public static readonly ExtraProvider Beta = new("beta", "anthropic", "claude-3-5-sonnet-20241022", $"beta-anthropic-secret-{Run}");
-    public static readonly ExtraProvider Gamma = new("gamma", "gemini", "gemini-1.5-flash", $"gamma-gemini-secret-{Run}");
+    public static readonly ExtraProvider Gamma = new("gamma", "gemini", "gemini-2.0-flash-001", $"gamma-gemini-secret-{Run}");
+
+    /// <summary>gateway-b's Kestrel limits (gateway-a keeps the defaults), tight so that the slow-client tests take seconds.</summary>
+    public static readonly TimeSpan HeadersTimeout = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(3);
+    public const int MaxConnections = 60;
+
+    public static IReadOnlyDictionary<string, string> SlowClientLimits { get; } = new Dictionary<string, string>
+    {
+        ["Kestrel__Limits__RequestHeadersTimeout"] = HeadersTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        ["Kestrel__Limits__KeepAliveTimeout"] = KeepAlive.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+        ["Kestrel__Limits__MaxConcurrentConnections"] = MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     public SecurityStack()
     {
@@ -73,7 +85,10 @@ public sealed class SecurityStack : IAsyncLifetime
             },
             // A service name of its own each, to tell whose telemetry arrived.
             ServiceEnvironment = new[] { "gateway-a", "gateway-b", "router", "metrics" }.ToDictionary(
-                n => n, n => (IReadOnlyDictionary<string, string>)new Dictionary<string, string> { ["OTEL_SERVICE_NAME"] = "sb-" + n }),
+                n => n, n => (IReadOnlyDictionary<string, string>)new Dictionary<string, string>(n == "gateway-b" ? SlowClientLimits : new Dictionary<string, string>())
+                {
+                    ["OTEL_SERVICE_NAME"] = "sb-" + n,
+                }),
             ExtraProviders = [Beta, Gamma, EchoOpenAI, EchoAnthropic],
         };
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
