@@ -66,7 +66,7 @@ internal sealed partial class LeaderLease(
                     }
                     else
                     {
-                        StepDown("lease taken by another replica");
+                        StepDown("lease lost (expired, deleted or taken by another replica)");
                     }
                 }
                 else if (await db.StringSetAsync(RedisKeys.RouterLeaderLease, Owner, o.LeaseTtl, When.NotExists))
