@@ -29,7 +29,9 @@ public static class Format
         null => None,
         0m => "$0.00",
         var v when Math.Abs(v.Value) >= 1m => $"${v.Value.ToString("#,0.00", Culture)}",
-        var v => $"${v.Value.ToString("0.0000", Culture)}",
+        var v when Math.Abs(v.Value) >= 0.0001m => $"${v.Value.ToString("0.0000", Culture)}",
+        // A short answer from a cheap model costs a thousandth of a cent: two significant digits, never "$0.0000".
+        var v => $"${v.Value.ToString("0.0000##", Culture)}",
     };
 
     /// <summary>A count with thousands separators.</summary>

@@ -44,7 +44,7 @@ public sealed partial class StackBrowserTests(StackFixture fixture)
         {
             // Every number carries its unit: percent, ms, dollars.
             await Expect(sla.GetByRole(AriaRole.Row).Filter(new() { Has = page.GetByRole(AriaRole.Link, new() { Name = provider, Exact = true }) }))
-                .ToContainTextAsync(new Regex(@"\d+(\.\d+)? %.*\d+ ms.*\$\d"));
+                .ToContainTextAsync(new Regex(@"\d+(\.\d+)? %[\s\S]*\d+ ms[\s\S]*\$\d"));
         }
         var slo = page.GetByRole(AriaRole.Table, new() { Name = "SLO per route" }).GetByRole(AriaRole.Row).Filter(new() { HasText = "chat" });
         await Expect(slo).ToContainTextAsync("99 %");

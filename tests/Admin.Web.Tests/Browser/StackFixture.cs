@@ -14,7 +14,7 @@ namespace Switchboard.Admin.Tests.Browser;
 /// Router.Worker and two gateways, each its own process) with Admin.Web in front of the stack's Router.Worker and
 /// Metrics.Service, and real traffic sent through both gateways with the OpenAI SDK before any test runs.
 /// The stack's document gets a second provider (<c>deepseek</c>, its own route <c>fast</c>, a quarter of its attempts
-/// answered 503 so retries, errors and 5xx rows exist) and an SLO on <c>chat</c>: written to the <c>--config</c> file
+/// answered 503 so retries, errors and 5xx rows exist; DeepSeek names its models without a date, hence allowFloating) and an SLO on <c>chat</c>: written to the <c>--config</c> file
 /// Metrics.Service reads its objectives from, and published through Router.Worker as the gateways' version 1.
 /// </summary>
 public sealed class StackFixture : BrowserHost
@@ -172,7 +172,7 @@ public sealed class StackFixture : BrowserHost
               "slo": { "availability": 0.99, "p95Ms": 2000 }
             },
             "fast": {
-              "targets": [ { "provider": "{{Second}}", "model": "{{SecondModel}}" } ],
+              "targets": [ { "provider": "{{Second}}", "model": "{{SecondModel}}", "allowFloating": true } ],
               "attemptTimeoutMs": 20000,
               "maxAttempts": 2
             }

@@ -23,6 +23,7 @@ public sealed class FormattingTests
     [Theory]
     [InlineData("0", "$0.00")]
     [InlineData("0.0021", "$0.0021")]
+    [InlineData("0.0000154", "$0.000015")]
     [InlineData("1234.5", "$1,234.50")]
     public void Dollars_keep_the_fractions_of_a_cent_a_request_costs(string usd, string expected) =>
         Assert.Equal(expected, Format.Usd(decimal.Parse(usd, System.Globalization.CultureInfo.InvariantCulture)));
