@@ -97,9 +97,9 @@ internal static class ScenarioSuite
             var before = await StreamLength(redis);
             var through = await ChatCall.AtRateAsync(http, gw.Url, ChatCall.Body("main", false), GwKey, false, rate, seconds);
             var outcomes = await Outcomes(redis, before);
-            // The limit is known from the first 429 or the first answer saying no requests remain, whichever came first.
+            // The limit is known when the first 429, or the first answer saying no requests remain, came back.
             var known = outcomes.Where(e => e.Provider == "primary" && (e.Status == 429 || e.RequestsLeft == 0))
-                .Select(e => e.StartedAt).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+                .Select(e => e.StartedAt.AddMilliseconds(e.LatencyMs)).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
             var afterKnown = outcomes.Where(e => e.StartedAt > known).ToList();
             var requestsAfter = afterKnown.Select(e => e.RequestId).Distinct().Count();
             var primary429After = afterKnown.Count(e => e.Provider == "primary" && e.Status == 429);
