@@ -35,7 +35,7 @@ public static class AnthropicRequestWriter
         writer.WriteString("model"u8, attempt.Model);
         writer.WriteNumber("max_tokens"u8, MaxTokens(fields, attempt));
 
-        var turns = BuildTurns(messages, out var system);
+        var turns = OpenAIConversation.Read(messages, Rules, out var system);
         WriteSystem(writer, system, fields.ResponseFormat, attempt);
         WriteMessages(writer, turns);
 
@@ -119,171 +119,7 @@ public static class AnthropicRequestWriter
 
     // ---- messages --------------------------------------------------------------------------------------------
 
-    private enum BlockKind : byte
-    {
-        Text,        // Element: a JSON string
-        Image,       // Element: the image_url value (object with url, or the url string)
-        Document,    // Element: the file object of a "file" part
-        ToolUse,     // Element: one tool_calls[] item (or a legacy function_call object)
-        ToolResult,  // Element: the tool message (content + tool_call_id / name)
-    }
-
-    private readonly record struct Block(BlockKind Kind, JsonElement Element, string Param);
-
-    private sealed class Turn(string role)
-    {
-        public string Role { get; } = role;
-        public List<Block> Blocks { get; } = [];
-    }
-
-    private static List<Turn> BuildTurns(JsonElement messages, out List<JsonElement> system)
-    {
-        system = [];
-        var turns = new List<Turn>(messages.GetArrayLength());
-        var i = 0;
-        foreach (var message in messages.EnumerateArray())
-        {
-            var param = $"messages[{i}]";
-            i++;
-            if (message.ValueKind != JsonValueKind.Object || !message.TryGetString("role"u8, out var role))
-            {
-                throw new RequestTranslationException($"'{param}.role' is required.", param + ".role");
-            }
-            message.TryGetProperty("content"u8, out var content);
-
-            if (role.ValueEquals("system"u8) || role.ValueEquals("developer"u8))
-            {
-                CollectText(content, system, param);
-                continue;
-            }
-            if (role.ValueEquals("user"u8))
-            {
-                var turn = TurnFor(turns, "user");
-                AddContent(turn, content, param, allowMedia: true);
-                continue;
-            }
-            if (role.ValueEquals("assistant"u8))
-            {
-                var turn = TurnFor(turns, "assistant");
-                AddContent(turn, content, param, allowMedia: false);
-                if (message.TryGet("tool_calls"u8, out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
-                {
-                    var j = 0;
-                    foreach (var call in toolCalls.EnumerateArray())
-                    {
-                        turn.Blocks.Add(new Block(BlockKind.ToolUse, call, $"{param}.tool_calls[{j++}]"));
-                    }
-                }
-                else if (message.TryGet("function_call"u8, out var functionCall) && functionCall.ValueKind == JsonValueKind.Object)
-                {
-                    turn.Blocks.Add(new Block(BlockKind.ToolUse, functionCall, param + ".function_call"));
-                }
-                if (turn.Blocks.Count == 0)
-                {
-                    turns.Remove(turn); // an empty assistant turn is invalid for Anthropic; nothing is lost
-                }
-                continue;
-            }
-            if (role.ValueEquals("tool"u8) || role.ValueEquals("function"u8))
-            {
-                TurnFor(turns, "user").Blocks.Add(new Block(BlockKind.ToolResult, message, param));
-                continue;
-            }
-            throw new RequestTranslationException($"'{param}.role' has an unknown value '{role.GetString()}'.", param + ".role");
-        }
-        return turns;
-    }
-
-    // Anthropic requires alternating roles: consecutive messages of one role share a turn.
-    private static Turn TurnFor(List<Turn> turns, string role)
-    {
-        if (turns.Count > 0 && turns[^1].Role == role)
-        {
-            return turns[^1];
-        }
-        var turn = new Turn(role);
-        turns.Add(turn);
-        return turn;
-    }
-
-    private static void CollectText(JsonElement content, List<JsonElement> into, string param)
-    {
-        if (content.ValueKind == JsonValueKind.String)
-        {
-            if (!JsonText.IsEmptyString(content))
-            {
-                into.Add(content);
-            }
-            return;
-        }
-        if (content.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var part in content.EnumerateArray())
-            {
-                if (part.TryGetString("text"u8, out var text) && !JsonText.IsEmptyString(text))
-                {
-                    into.Add(text);
-                }
-            }
-            return;
-        }
-        if (content.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
-        {
-            throw new RequestTranslationException($"'{param}.content' must be a string or an array of parts.", param + ".content");
-        }
-    }
-
-    private static void AddContent(Turn turn, JsonElement content, string param, bool allowMedia)
-    {
-        switch (content.ValueKind)
-        {
-            case JsonValueKind.String:
-                if (!JsonText.IsEmptyString(content))
-                {
-                    turn.Blocks.Add(new Block(BlockKind.Text, content, param + ".content"));
-                }
-                return;
-            case JsonValueKind.Null or JsonValueKind.Undefined:
-                return;
-            case JsonValueKind.Array:
-                break;
-            default:
-                throw new RequestTranslationException($"'{param}.content' must be a string or an array of parts.", param + ".content");
-        }
-        var k = 0;
-        foreach (var part in content.EnumerateArray())
-        {
-            var partParam = $"{param}.content[{k++}]";
-            if (!part.TryGetString("type"u8, out var type))
-            {
-                throw new RequestTranslationException($"'{partParam}.type' is required.", partParam + ".type");
-            }
-            if (type.ValueEquals("text"u8) && part.TryGetString("text"u8, out var text))
-            {
-                if (!JsonText.IsEmptyString(text))
-                {
-                    turn.Blocks.Add(new Block(BlockKind.Text, text, partParam));
-                }
-            }
-            else if (type.ValueEquals("refusal"u8) && part.TryGetString("refusal"u8, out var refusal))
-            {
-                turn.Blocks.Add(new Block(BlockKind.Text, refusal, partParam));
-            }
-            else if (allowMedia && type.ValueEquals("image_url"u8) && part.TryGetProperty("image_url"u8, out var image))
-            {
-                turn.Blocks.Add(new Block(BlockKind.Image, image, partParam + ".image_url"));
-            }
-            else if (allowMedia && type.ValueEquals("file"u8) && part.TryGetProperty("file"u8, out var file))
-            {
-                turn.Blocks.Add(new Block(BlockKind.Document, file, partParam + ".file"));
-            }
-            else
-            {
-                throw new RequestTranslationException(
-                    $"Content part type '{type.GetString()}' at '{partParam}' cannot be sent to an Anthropic provider.", partParam + ".type");
-            }
-        }
-    }
+    private static readonly ConversationRules Rules = new("an Anthropic provider", "assistant", Audio: false, ToolNames: false);
 
     private static void WriteSystem(Utf8JsonWriter writer, List<JsonElement> system, JsonElement responseFormat, AttemptContext attempt)
     {
@@ -327,7 +163,7 @@ public static class AnthropicRequestWriter
         writer.WriteEndArray();
     }
 
-    private static void WriteMessages(Utf8JsonWriter writer, List<Turn> turns)
+    private static void WriteMessages(Utf8JsonWriter writer, List<ConversationTurn> turns)
     {
         writer.WriteStartArray("messages"u8);
         foreach (var turn in turns)
@@ -336,16 +172,16 @@ public static class AnthropicRequestWriter
             writer.WriteString("role"u8, turn.Role);
             writer.WriteStartArray("content"u8);
             // Anthropic wants tool_result blocks first in a user turn.
-            foreach (var block in turn.Blocks)
+            foreach (var block in turn.Parts)
             {
-                if (block.Kind == BlockKind.ToolResult)
+                if (block.Kind == ConversationPartKind.ToolResult)
                 {
                     WriteBlock(writer, block);
                 }
             }
-            foreach (var block in turn.Blocks)
+            foreach (var block in turn.Parts)
             {
-                if (block.Kind != BlockKind.ToolResult)
+                if (block.Kind != ConversationPartKind.ToolResult)
                 {
                     WriteBlock(writer, block);
                 }
@@ -356,27 +192,27 @@ public static class AnthropicRequestWriter
         writer.WriteEndArray();
     }
 
-    private static void WriteBlock(Utf8JsonWriter writer, Block block)
+    private static void WriteBlock(Utf8JsonWriter writer, ConversationPart block)
     {
         switch (block.Kind)
         {
-            case BlockKind.Text:
+            case ConversationPartKind.Text:
                 writer.WriteStartObject();
                 writer.WriteString("type"u8, "text"u8);
                 writer.WritePropertyName("text"u8);
                 block.Element.WriteTo(writer);
                 writer.WriteEndObject();
                 break;
-            case BlockKind.Image:
+            case ConversationPartKind.Image:
                 WriteImage(writer, block.Element, block.Param);
                 break;
-            case BlockKind.Document:
+            case ConversationPartKind.File:
                 WriteDocument(writer, block.Element, block.Param);
                 break;
-            case BlockKind.ToolUse:
+            case ConversationPartKind.ToolCall:
                 WriteToolUse(writer, block.Element, block.Param);
                 break;
-            case BlockKind.ToolResult:
+            case ConversationPartKind.ToolResult:
                 WriteToolResult(writer, block.Element, block.Param);
                 break;
         }

@@ -24,7 +24,7 @@ public static class GeminiRequestWriter
         }
         var fields = Fields.Read(root, attempt);
 
-        var turns = BuildTurns(messages, out var system);
+        var turns = OpenAIConversation.Read(messages, Rules, out var system);
         using var writer = new Utf8JsonWriter(output, OpenAiWire.WriterOptions);
         writer.WriteStartObject();
         WriteContents(writer, turns);
@@ -50,202 +50,9 @@ public static class GeminiRequestWriter
 
     // ---- contents --------------------------------------------------------------------------------------------
 
-    private enum PartKind : byte
-    {
-        Text,             // Element: a JSON string
-        Thought,          // Element: a JSON string (assistant reasoning_content is not sent back; kept for symmetry)
-        Image,            // Element: image_url value
-        Audio,            // Element: input_audio object {data, format}
-        File,             // Element: file object {file_data, filename}
-        FunctionCall,     // Element: tool_calls[] item or legacy function_call
-        FunctionResponse, // Element: the tool message; Name: the function name
-    }
+    private static readonly ConversationRules Rules = new("a Gemini provider", "model", Audio: true, ToolNames: true);
 
-    private readonly record struct Part(PartKind Kind, JsonElement Element, string Param, string? Name = null);
-
-    private sealed class Turn(string role)
-    {
-        public string Role { get; } = role;
-        public List<Part> Parts { get; } = [];
-    }
-
-    private static List<Turn> BuildTurns(JsonElement messages, out List<JsonElement> system)
-    {
-        system = [];
-        var turns = new List<Turn>(messages.GetArrayLength());
-        Dictionary<string, string>? toolNames = null; // tool_call_id -> function name (functionResponse needs the name)
-        var i = 0;
-        foreach (var message in messages.EnumerateArray())
-        {
-            var param = $"messages[{i}]";
-            i++;
-            if (message.ValueKind != JsonValueKind.Object || !message.TryGetString("role"u8, out var role))
-            {
-                throw new RequestTranslationException($"'{param}.role' is required.", param + ".role");
-            }
-            message.TryGetProperty("content"u8, out var content);
-            if (role.ValueEquals("system"u8) || role.ValueEquals("developer"u8))
-            {
-                CollectText(content, system, param);
-            }
-            else if (role.ValueEquals("user"u8))
-            {
-                AddContent(TurnFor(turns, "user"), content, param, allowMedia: true);
-            }
-            else if (role.ValueEquals("assistant"u8))
-            {
-                var turn = TurnFor(turns, "model");
-                AddContent(turn, content, param, allowMedia: false);
-                if (message.TryGet("tool_calls"u8, out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
-                {
-                    var j = 0;
-                    foreach (var call in toolCalls.EnumerateArray())
-                    {
-                        var callParam = $"{param}.tool_calls[{j++}]";
-                        if (!call.TryGet("function"u8, out var function) || !function.TryGetString("name"u8, out var name))
-                        {
-                            throw new RequestTranslationException($"'{callParam}.function.name' is required.", callParam + ".function.name");
-                        }
-                        if (call.TryGetString("id"u8, out var id))
-                        {
-                            (toolNames ??= new(StringComparer.Ordinal))[id.GetString()!] = name.GetString()!;
-                        }
-                        turn.Parts.Add(new Part(PartKind.FunctionCall, call, callParam));
-                    }
-                }
-                else if (message.TryGet("function_call"u8, out var functionCall) && functionCall.ValueKind == JsonValueKind.Object)
-                {
-                    turn.Parts.Add(new Part(PartKind.FunctionCall, functionCall, param + ".function_call"));
-                }
-                if (turn.Parts.Count == 0)
-                {
-                    turns.Remove(turn);
-                }
-            }
-            else if (role.ValueEquals("tool"u8))
-            {
-                if (!message.TryGetString("tool_call_id"u8, out var id))
-                {
-                    throw new RequestTranslationException($"'{param}.tool_call_id' is required.", param + ".tool_call_id");
-                }
-                string? name = null;
-                if (toolNames?.TryGetValue(id.GetString()!, out name) != true)
-                {
-                    throw new RequestTranslationException(
-                        $"'{param}.tool_call_id' matches no tool call of an earlier assistant message.", param + ".tool_call_id");
-                }
-                TurnFor(turns, "user").Parts.Add(new Part(PartKind.FunctionResponse, message, param, name));
-            }
-            else if (role.ValueEquals("function"u8))
-            {
-                if (!message.TryGetString("name"u8, out var name))
-                {
-                    throw new RequestTranslationException($"'{param}.name' is required.", param + ".name");
-                }
-                TurnFor(turns, "user").Parts.Add(new Part(PartKind.FunctionResponse, message, param, name.GetString()));
-            }
-            else
-            {
-                throw new RequestTranslationException($"'{param}.role' has an unknown value '{role.GetString()}'.", param + ".role");
-            }
-        }
-        return turns;
-    }
-
-    // Consecutive messages of one role share a content (parallel function responses must, in Gemini).
-    private static Turn TurnFor(List<Turn> turns, string role)
-    {
-        if (turns.Count > 0 && turns[^1].Role == role)
-        {
-            return turns[^1];
-        }
-        var turn = new Turn(role);
-        turns.Add(turn);
-        return turn;
-    }
-
-    private static void CollectText(JsonElement content, List<JsonElement> into, string param)
-    {
-        if (content.ValueKind == JsonValueKind.String)
-        {
-            if (!JsonText.IsEmptyString(content))
-            {
-                into.Add(content);
-            }
-        }
-        else if (content.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var part in content.EnumerateArray())
-            {
-                if (part.TryGetString("text"u8, out var text) && !JsonText.IsEmptyString(text))
-                {
-                    into.Add(text);
-                }
-            }
-        }
-        else if (content.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined))
-        {
-            throw new RequestTranslationException($"'{param}.content' must be a string or an array of parts.", param + ".content");
-        }
-    }
-
-    private static void AddContent(Turn turn, JsonElement content, string param, bool allowMedia)
-    {
-        switch (content.ValueKind)
-        {
-            case JsonValueKind.String:
-                if (!JsonText.IsEmptyString(content))
-                {
-                    turn.Parts.Add(new Part(PartKind.Text, content, param + ".content"));
-                }
-                return;
-            case JsonValueKind.Null or JsonValueKind.Undefined:
-                return;
-            case JsonValueKind.Array:
-                break;
-            default:
-                throw new RequestTranslationException($"'{param}.content' must be a string or an array of parts.", param + ".content");
-        }
-        var k = 0;
-        foreach (var part in content.EnumerateArray())
-        {
-            var partParam = $"{param}.content[{k++}]";
-            if (!part.TryGetString("type"u8, out var type))
-            {
-                throw new RequestTranslationException($"'{partParam}.type' is required.", partParam + ".type");
-            }
-            if (type.ValueEquals("text"u8) && part.TryGetString("text"u8, out var text))
-            {
-                if (!JsonText.IsEmptyString(text))
-                {
-                    turn.Parts.Add(new Part(PartKind.Text, text, partParam));
-                }
-            }
-            else if (type.ValueEquals("refusal"u8) && part.TryGetString("refusal"u8, out var refusal))
-            {
-                turn.Parts.Add(new Part(PartKind.Text, refusal, partParam));
-            }
-            else if (allowMedia && type.ValueEquals("image_url"u8) && part.TryGetProperty("image_url"u8, out var image))
-            {
-                turn.Parts.Add(new Part(PartKind.Image, image, partParam + ".image_url"));
-            }
-            else if (allowMedia && type.ValueEquals("input_audio"u8) && part.TryGetProperty("input_audio"u8, out var audio))
-            {
-                turn.Parts.Add(new Part(PartKind.Audio, audio, partParam + ".input_audio"));
-            }
-            else if (allowMedia && type.ValueEquals("file"u8) && part.TryGetProperty("file"u8, out var file))
-            {
-                turn.Parts.Add(new Part(PartKind.File, file, partParam + ".file"));
-            }
-            else
-            {
-                throw new RequestTranslationException(
-                    $"Content part type '{type.GetString()}' at '{partParam}' cannot be sent to a Gemini provider.", partParam + ".type");
-            }
-        }
-    }
-
-    private static void WriteContents(Utf8JsonWriter writer, List<Turn> turns)
+    private static void WriteContents(Utf8JsonWriter writer, List<ConversationTurn> turns)
     {
         writer.WriteStartArray("contents"u8);
         foreach (var turn in turns)
@@ -265,18 +72,18 @@ public static class GeminiRequestWriter
         writer.WriteEndArray();
     }
 
-    private static void WritePart(Utf8JsonWriter writer, Part part)
+    private static void WritePart(Utf8JsonWriter writer, ConversationPart part)
     {
         switch (part.Kind)
         {
-            case PartKind.Text or PartKind.Thought:
+            case ConversationPartKind.Text:
                 writer.WritePropertyName("text"u8);
                 part.Element.WriteTo(writer);
                 break;
-            case PartKind.Image:
+            case ConversationPartKind.Image:
                 WriteImage(writer, part.Element, part.Param);
                 break;
-            case PartKind.Audio:
+            case ConversationPartKind.Audio:
                 if (!part.Element.TryGetString("data"u8, out var audioData))
                 {
                     throw new RequestTranslationException($"'{part.Param}.data' is required.", part.Param + ".data");
@@ -287,7 +94,7 @@ public static class GeminiRequestWriter
                 audioData.WriteTo(writer);
                 writer.WriteEndObject();
                 break;
-            case PartKind.File:
+            case ConversationPartKind.File:
                 if (!part.Element.TryGetString("file_data"u8, out var fileData) || !DataUrl.TryParse(JsonText.Utf8(fileData), out var mediaType, out var data))
                 {
                     throw new RequestTranslationException(
@@ -298,7 +105,7 @@ public static class GeminiRequestWriter
                 writer.WriteString("data"u8, data);
                 writer.WriteEndObject();
                 break;
-            case PartKind.FunctionCall:
+            case ConversationPartKind.ToolCall:
                 var function = part.Element.TryGet("function"u8, out var f) ? f : part.Element;
                 if (!function.TryGetString("name"u8, out var name))
                 {
@@ -312,7 +119,7 @@ public static class GeminiRequestWriter
                 JsonText.WriteArgumentsObject(writer, arguments, part.Param + ".function.arguments");
                 writer.WriteEndObject();
                 break;
-            case PartKind.FunctionResponse:
+            case ConversationPartKind.ToolResult:
                 writer.WriteStartObject("functionResponse"u8);
                 writer.WriteString("name"u8, part.Name);
                 writer.WritePropertyName("response"u8);
