@@ -218,6 +218,12 @@ internal sealed class AttemptPipeline(
             running.Remove(attempt);
             if (finished.Result)
             {
+                // Learn the provider's remaining limit now, not after the answer is relayed: requests arriving
+                // meanwhile would still be sent into a limit that is already used up.
+                if (attempt.Response is { } answer)
+                {
+                    headroom.Observe(attempt.Target.Provider.Name, answer, attempt.RetryAfter);
+                }
                 state.Winner = attempt;
                 foreach (var loser in running)
                 {
