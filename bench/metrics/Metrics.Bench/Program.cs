@@ -12,7 +12,7 @@ using Switchboard.Metrics.Data;
 using Switchboard.Metrics.Ingestion;
 using Switchboard.Testing;
 
-// dotnet run -c Release --project bench/metrics/Metrics.Bench -- [ingest|query|all] [--events N] [--rate R] [--seconds S] [--requests N]
+// dotnet run -c Release --project bench/metrics/Metrics.Bench -- [ingest|query|profile|all] [--events N] [--rate R] [--seconds S] [--requests N]
 var mode = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "all";
 int Option(string name, int fallback)
 {
@@ -23,6 +23,10 @@ int Option(string name, int fallback)
 if (mode is "ingest" or "all")
 {
     await IngestBench.RunAsync(Option("--events", 300_000), Option("--rate", 25_000), Option("--seconds", 20));
+}
+if (mode is "profile")
+{
+    await ProfileBench.RunAsync(Option("--requests", 50_000), Option("--batch", 5000), Option("--rate", 20_000));
 }
 if (mode is "query" or "all")
 {
@@ -51,17 +55,25 @@ internal static class IngestBench
             var generator = new EventGenerator(seed: 1);
             var now = DateTimeOffset.UtcNow;
             var watch = Stopwatch.StartNew();
-            var produced = await ProduceAsync(db, generator, events, now.AddHours(-1), now);
-            Console.WriteLine($"XADD {produced:N0} events in {watch.Elapsed.TotalSeconds:F1} s");
+            // The backlog of an outage at the target rate: the traffic of the last events/rate seconds, in the order the
+            // gateways wrote it (as dense in time as the live phase, so a batch touches as many rollup cells).
+            var produced = await ProduceAsync(db, generator, events, now.AddSeconds(-(double)events / rate), now, ordered: true);
+            Console.WriteLine($"XADD {produced:N0} events in {watch.Elapsed.TotalSeconds:F1} s; load average {LoadAverage()}");
 
-            await using var service = await ServiceProcess.StartAsync(redis.ConnectionString, postgres.ConnectionString);
+            var serviceDb = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { ApplicationName = ServiceApplication }.ConnectionString;
+            await using var service = await ServiceProcess.StartAsync(redis.ConnectionString, serviceDb);
+            var cpu = new CpuMeter(service.Process, postgres.ConnectionString, redis.ConnectionString, ServiceApplication);
+            var cpuStart = await cpu.SampleAsync();
             watch.Restart();
             await WatchAsync(db, postgres.ConnectionString, produced, watch, untilDrained: true);
             var drained = watch.Elapsed.TotalSeconds;
-            Console.WriteLine($"DRAIN: {produced:N0} events in {drained:F1} s = {produced / drained:N0} events/s (from service start, migrations included)");
+            var drainCpu = await cpu.SampleAsync() - cpuStart;
+            Console.WriteLine($"DRAIN: {produced:N0} events in {drained:F1} s = {produced / drained:N0} events/s (from service ready); load average {LoadAverage()}");
+            Console.WriteLine($"DRAIN {drainCpu.PerThousand(produced)}");
 
             Console.WriteLine($"LIVE: producing {rate:N0} events/s for {seconds} s");
             var stored = await RowsAsync(postgres.ConnectionString);
+            var liveCpuStart = await cpu.SampleAsync();
             using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
             var producer = Task.Run(async () =>
             {
@@ -92,7 +104,9 @@ internal static class IngestBench
             }
             var live = await producer;
             await WatchAsync(db, postgres.ConnectionString, produced + live, watch, untilDrained: true, quiet: true);
-            Console.WriteLine($"LIVE: {live:N0} events produced at {live / (double)seconds:N0}/s; max lag {maxLag:N0} events; all stored {watch.Elapsed.TotalSeconds:F1} s after start");
+            var liveCpu = await cpu.SampleAsync() - liveCpuStart;
+            Console.WriteLine($"LIVE: {live:N0} events produced at {live / (double)seconds:N0}/s; max lag {maxLag:N0} events; all stored {watch.Elapsed.TotalSeconds:F1} s after start; load average {LoadAverage()}");
+            Console.WriteLine($"LIVE {liveCpu.PerThousand(live)}");
         }
         finally
         {
@@ -101,7 +115,13 @@ internal static class IngestBench
         }
     }
 
-    private static async Task<int> ProduceAsync(IDatabase db, EventGenerator generator, int requests, DateTimeOffset from, DateTimeOffset to)
+    private const string ServiceApplication = "metrics-bench-service";
+
+    internal static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
+
+    private static async Task<int> ProduceAsync(IDatabase db, EventGenerator generator, int requests, DateTimeOffset from, DateTimeOffset to,
+        bool ordered = false)
     {
         var produced = 0;
         var buffer = new List<OutcomeEvent>(10_000);
@@ -111,7 +131,8 @@ internal static class IngestBench
             buffer.Clear();
             while (buffer.Count < 5000 && done < requests)
             {
-                generator.Request(from.AddTicks((long)(random.NextDouble() * (to - from).Ticks)), buffer);
+                var share = ordered ? (double)done / requests : random.NextDouble();
+                generator.Request(from.AddTicks((long)(share * (to - from).Ticks)), buffer);
                 done += 1;
             }
             var batch = db.CreateBatch();
@@ -231,7 +252,7 @@ internal static class QueryBench
                     }
                 }
             }
-            Console.WriteLine($"LOAD: {requests:N0} requests = {events:N0} events through BatchWriter in {watch.Elapsed.TotalSeconds:F1} s = {events / watch.Elapsed.TotalSeconds:N0} events/s");
+            Console.WriteLine($"LOAD: {requests:N0} requests = {events:N0} events through BatchWriter in {watch.Elapsed.TotalSeconds:F1} s = {events / watch.Elapsed.TotalSeconds:N0} events/s; load average {IngestBench.LoadAverage()}");
             await using (var connection = new NpgsqlConnection(postgres.ConnectionString))
             {
                 await connection.OpenAsync();
@@ -262,12 +283,21 @@ internal static class QueryBench
             using var http = service.CreateClient();
             // The window as an operator asks it: the last 24 h, to the second (not minute-aligned).
             var window = $"from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(now.AddSeconds(1).ToString("O"))}";
-            foreach (var groupBy in new[] { "provider", "model", "route", "key" })
+            Console.WriteLine($"load average {IngestBench.LoadAverage()}");
+            // Unfiltered group-bys and group-by-day read the single-dimension rollups; a group-by with a filter on
+            // another dimension (route x provider) reads the full rollups; timeseries is the chart query.
+            foreach (var query in new[]
+                     {
+                         "sla?groupBy=provider", "sla?groupBy=model", "sla?groupBy=route", "sla?groupBy=key", "sla?groupBy=day",
+                         "sla?groupBy=route&provider=openai", "cost?groupBy=key&route=chat", "timeseries?groupBy=provider&step=5m",
+                     })
             {
-                var uri = new Uri($"/api/sla?{window}&groupBy={groupBy}", UriKind.Relative);
+                var uri = new Uri($"/api/{query}&{window}", UriKind.Relative);
                 (await http.GetAsync(uri)).EnsureSuccessStatusCode(); // warm-up
                 var times = new List<double>();
                 string body = "";
+                service.Process.Refresh();
+                var cpuBefore = service.Process.TotalProcessorTime;
                 for (var i = 0; i < 20; i++)
                 {
                     var sw = Stopwatch.StartNew();
@@ -277,9 +307,12 @@ internal static class QueryBench
                     times.Add(sw.Elapsed.TotalMilliseconds);
                 }
                 times.Sort();
+                service.Process.Refresh();
+                var cpuMs = (service.Process.TotalProcessorTime - cpuBefore).TotalMilliseconds / times.Count;
                 using var json = JsonDocument.Parse(body);
-                var total = json.RootElement.EnumerateArray().Sum(r => r.GetProperty("requests").GetInt64());
-                Console.WriteLine($"SLA groupBy={groupBy,-8} p50 {times[10],6:F1} ms  max {times[^1],6:F1} ms  ({json.RootElement.GetArrayLength()} groups, {total:N0} requests)");
+                var total = json.RootElement.EnumerateArray().Sum(r => r.TryGetProperty("requests", out var n) ? n.GetInt64()
+                    : r.TryGetProperty("points", out var points) ? points.EnumerateArray().Sum(p => p.GetProperty("requests").GetInt64()) : 0);
+                Console.WriteLine($"GET /api/{query,-36} p50 {times[10],6:F1} ms  max {times[^1],6:F1} ms  service CPU {cpuMs,6:F1} ms/query  ({json.RootElement.GetArrayLength()} groups, {total:N0} requests)");
             }
         }
     }

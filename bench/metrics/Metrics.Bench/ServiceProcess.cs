@@ -17,6 +17,9 @@ internal sealed class ServiceProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    /// <summary>The service's OS process (for its CPU time).</summary>
+    public Process Process => _process;
+
     public static async Task<ServiceProcess> StartAsync(string redis, string metricsdb, IDictionary<string, string>? settings = null)
     {
         var dll = Locate();
@@ -45,7 +48,7 @@ internal sealed class ServiceProcess : IAsyncDisposable
         var service = new ServiceProcess(process, new Uri($"http://127.0.0.1:{port}"));
         using var http = new HttpClient { BaseAddress = service.BaseAddress };
         var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromSeconds(60))
+        while (waited.Elapsed < TimeSpan.FromSeconds(240)) // JIT and migrations take minutes on a machine at load 80
         {
             try
             {
@@ -80,14 +83,26 @@ internal sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static string Locate()
+    private static DirectoryInfo? FindRepository(string start)
     {
-        var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        var dir = new DirectoryInfo(start);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Aspire.sln")))
         {
             dir = dir.Parent;
         }
+        return dir;
+    }
+
+    private static string Locate()
+    {
+        // Another build of the service (say, the code before a change, for a side-by-side baseline).
+        if (Environment.GetEnvironmentVariable("METRICS_SERVICE_DLL") is { Length: > 0 } other)
+        {
+            return File.Exists(other) ? other : throw new FileNotFoundException("METRICS_SERVICE_DLL not found", other);
+        }
+        var configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
+        // The repository above the bench's output, or (a bench built with -o elsewhere) above the working directory.
+        var dir = FindRepository(AppContext.BaseDirectory) ?? FindRepository(Environment.CurrentDirectory);
         if (dir is null)
         {
             throw new InvalidOperationException("Run the bench from the repository (Aspire.sln not found above " + AppContext.BaseDirectory + ")");

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using StackExchange.Redis;
+using Switchboard.Contracts.Outcomes;
+using Switchboard.Contracts.Redis;
+using Switchboard.Metrics.Data;
+using Switchboard.Metrics.Ingestion;
+using Switchboard.Testing;
+
+namespace Switchboard.Metrics.Bench;
+
+/// <summary>
+/// Where the service's CPU goes per event, stage by stage, in this process (CPU time, not wall time, so the figures
+/// hold on a loaded machine): reading the stream, parsing, building rollup deltas, and the batch writer's client side
+/// (COPY encoding, rollup merge) with the PostgreSQL backend's CPU beside it.
+/// </summary>
+internal static class ProfileBench
+{
+    public static async Task RunAsync(int requests, int batchSize, int rate)
+    {
+        var generator = new EventGenerator(seed: 3);
+        var now = DateTimeOffset.UtcNow;
+        var events = new List<OutcomeEvent>(requests * 2);
+        for (var i = 0; i < requests; i++)
+        {
+            // Timestamps as dense as traffic at the given rate: a batch touches as many rollup cells as it would live.
+            generator.Request(now.AddSeconds((double)(i - requests) / rate), events);
+        }
+        var json = events.ConvertAll(e => JsonSerializer.Serialize(e, ContractJson.Default.OutcomeEvent));
+        Console.WriteLine($"== profile: {events.Count:N0} events at {rate:N0} requests/s of traffic, batches of {batchSize:N0}; load average {IngestBench.LoadAverage()}");
+
+        var redis = new RedisServer();
+        var postgres = new PostgresDatabase();
+        await redis.InitializeAsync();
+        await postgres.InitializeAsync();
+        try
+        {
+            await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+            var db = mux.GetDatabase();
+            for (var i = 0; i < json.Count; i += 5000)
+            {
+                var batch = db.CreateBatch();
+                var adds = json.Skip(i).Take(5000).Select(j => batch.StreamAddAsync(RedisKeys.OutcomesStream, RedisKeys.OutcomeField, j)).ToList();
+                batch.Execute();
+                await Task.WhenAll(adds);
+            }
+            await db.StreamCreateConsumerGroupAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, "0");
+
+            var read = 0L;
+            var readCpu = await CpuAsync(async () =>
+            {
+                while (true)
+                {
+                    var entries = await db.StreamReadGroupAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, "p", ">", batchSize);
+                    if (entries.Length == 0)
+                    {
+                        return;
+                    }
+                    read += entries.Length;
+                    await db.StreamAcknowledgeAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, [.. entries.Select(e => e.Id)]);
+                }
+            });
+            Report("XREADGROUP + XACK", readCpu, read);
+
+            var parsed = new List<OutcomeEvent>(json.Count);
+            var parseCpu = await CpuAsync(() =>
+            {
+                foreach (var j in json)
+                {
+                    OutcomeParser.TryParse(System.Text.Encoding.UTF8.GetBytes(j), out var e, out _);
+                    parsed.Add(e!);
+                }
+                return Task.CompletedTask;
+            });
+            Report("JSON parse + validate", parseCpu, parsed.Count);
+
+            var deltaCpu = await CpuAsync(() =>
+            {
+                foreach (var chunk in parsed.Chunk(batchSize))
+                {
+                    var (minutes, hours) = BatchWriter.BuildDeltas(chunk, null);
+                    var dims = BatchWriter.DimensionDeltas(minutes);
+                    var dimHours = BatchWriter.DimensionDeltas(hours);
+                    foreach (var cell in minutes.Values.Concat(hours.Values).Concat(dims.Values).Concat(dimHours.Values))
+                    {
+                        cell.Latency.Pack();
+                        cell.Ttft.Pack();
+                    }
+                }
+                return Task.CompletedTask;
+            });
+            Report("rollup deltas (full + dimensions, packed)", deltaCpu, parsed.Count);
+
+            var cs = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { ApplicationName = "metrics-profile" }.ConnectionString;
+            var services = new ServiceCollection()
+                .AddDbContextPool<MetricsDbContext>(o => o.UseNpgsql(cs))
+                .AddSingleton<MetricsDatabase>()
+                .AddSingleton<BatchWriter>()
+                .BuildServiceProvider();
+            await using (var scope = services.CreateAsyncScope())
+            {
+                await scope.ServiceProvider.GetRequiredService<MetricsDbContext>().Database.MigrateAsync();
+            }
+            var writer = services.GetRequiredService<BatchWriter>();
+            await writer.WriteAsync(parsed.Take(100).ToList(), CancellationToken.None); // JIT and the pooled connection
+            var pgBefore = await PostgresCpuAsync(postgres.ConnectionString);
+            var watch = Stopwatch.StartNew();
+            var writeCpu = await CpuAsync(async () =>
+            {
+                foreach (var chunk in parsed.Skip(100).Chunk(batchSize))
+                {
+                    await writer.WriteAsync(chunk, CancellationToken.None);
+                }
+            });
+            var wall = watch.Elapsed.TotalSeconds;
+            var pg = await PostgresCpuAsync(postgres.ConnectionString) - pgBefore;
+            Report("BatchWriter client side (COPY, rollup merge)", writeCpu, parsed.Count - 100);
+            Report("BatchWriter PostgreSQL backend", pg, parsed.Count - 100);
+            Console.WriteLine($"BatchWriter wall: {(parsed.Count - 100) / wall:N0} events/s; load average {IngestBench.LoadAverage()}");
+        }
+        finally
+        {
+            await redis.DisposeAsync();
+            NpgsqlConnection.ClearAllPools();
+            await Cleanup.DropAsync(postgres);
+        }
+    }
+
+    private static void Report(string stage, double cpuSeconds, long events) =>
+        Console.WriteLine($"{stage,-48} {cpuSeconds * 1e6 / events,7:F1} us CPU per event");
+
+    private static async Task<double> CpuAsync(Func<Task> work)
+    {
+        GC.Collect();
+        var process = Process.GetCurrentProcess();
+        var before = process.TotalProcessorTime;
+        await work();
+        process.Refresh();
+        return (process.TotalProcessorTime - before).TotalSeconds;
+    }
+
+    private static async Task<double> PostgresCpuAsync(string cs)
+    {
+        await using var connection = new NpgsqlConnection(cs);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE application_name = 'metrics-profile'", connection);
+        double total = 0;
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            var stat = File.ReadAllText($"/proc/{reader.GetInt32(0)}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            total += (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+        }
+        return total;
+    }
+}
