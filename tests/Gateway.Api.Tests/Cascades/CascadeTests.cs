@@ -58,6 +58,8 @@ public sealed class CascadeTests(SimulatorFixture sim)
         {
             route["cascadeStreaming"] = streaming;
         }
+        // A task on this route that asks for more confidence than the simulator ever reports (0.99 at most).
+        json["tasks"] = new JsonObject { ["strict"] = new JsonObject { ["route"] = "cascade", ["minConfidence"] = 0.995 } };
         return new(new GatewayFactory(json.ToJsonString(), services: _outcomes.Install), cheap, expensive, judgeName);
     }
 
@@ -135,6 +137,31 @@ public sealed class CascadeTests(SimulatorFixture sim)
         Assert.Equal("1", Header(raw, "x-switchboard-tier"));
         var events = await _outcomes.ForRequestAsync(Header(raw, "x-request-id"), 2);
         Assert.Equal(0.0, events[0].Confidence);
+    }
+
+    [Fact]
+    public async Task A_task_overrides_the_routes_min_confidence()
+    {
+        var s = await CascadeAsync(new { accuracy = 1.0 }, "logprobs", 0.5);
+        using var gateway = s.Gateway;
+        using var http = gateway.Http();
+        async Task<string> TierAsync(string? task)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
+            {
+                Content = JsonContent.Create(new { model = "cascade", messages = new[] { new { role = "user", content = Prompt("r11") } } }),
+            };
+            if (task is not null)
+            {
+                request.Headers.Add("x-switchboard-task", task);
+            }
+            using var response = await http.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            return response.Headers.GetValues("x-switchboard-tier").Single();
+        }
+
+        Assert.Equal("0", await TierAsync(null));
+        Assert.Equal("1", await TierAsync("strict"));
     }
 
     [Fact]
