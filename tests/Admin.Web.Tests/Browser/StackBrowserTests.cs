@@ -48,6 +48,7 @@ public sealed partial class StackBrowserTests(StackFixture fixture)
         }
         var slo = page.GetByRole(AriaRole.Table, new() { Name = "SLO per route" }).GetByRole(AriaRole.Row).Filter(new() { HasText = "chat" });
         await Expect(slo).ToContainTextAsync("/ 99.00 %");
+        await Expect(slo).ToContainTextAsync("p95 objective 2000 ms");
         await Expect(slo).ToContainTextAsync(new Regex("met|missed"));
         foreach (var chart in new[] { "chart-requests", "chart-latency", "chart-ttft", "chart-errors" })
         {
