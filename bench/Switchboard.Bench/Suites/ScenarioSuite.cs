@@ -91,9 +91,10 @@ internal static class ScenarioSuite
             await Profile(http, sim, "primary", new { type = "openai", ttftMs = new { p50 = 100, p99 = 300 }, tokensPerSecond = 0, outputTokens = 20, failureRate = 0.0, requestsPerMinute = limit });
             await Profile(http, sim, "backup", new { type = "openai", ttftMs = new { p50 = 100, p99 = 300 }, tokensPerSecond = 0, outputTokens = 20, failureRate = 0.0, requestsPerMinute = 0 });
             var direct = await ChatCall.AtRateAsync(http, $"{sim.BaseUrl}/primary/v1/chat/completions", ChatCall.Body(Model, false), SimKey, false, rate, seconds);
-            await Profile(http, sim, "primary", new { requestsPerMinute = 0 });
-            await Profile(http, sim, "primary", new { requestsPerMinute = limit }); // fresh window
-            await using var gw = await Gateway(o, redis, sim, "primary", firstTokenMs: 2000);
+            // A fresh simulated provider for the run through Switchboard: the direct run used up the first one's
+            // window (one minute from its first request), so the limit is reached halfway through this run too.
+            await Profile(http, sim, "primary-limited", new { type = "openai", ttftMs = new { p50 = 100, p99 = 300 }, tokensPerSecond = 0, outputTokens = 20, failureRate = 0.0, requestsPerMinute = limit });
+            await using var gw = await Gateway(o, redis, sim, "primary", firstTokenMs: 2000, primaryBaseUrl: $"{sim.BaseUrl}/primary-limited/v1");
             var before = await StreamLength(redis);
             var through = await ChatCall.AtRateAsync(http, gw.Url, ChatCall.Body("main", false), GwKey, false, rate, seconds);
             var outcomes = await Outcomes(redis, before);
