@@ -58,6 +58,7 @@ internal static class Extensions
         services.AddHostedSingleton<RoutingSync>();
         services.AddHostedSingleton<CredentialRefresher>();
         services.AddHostedSingleton<OutcomeConsumer>();
+        services.AddHostedSingleton<OutcomeStreamTrimmer>();
         services.AddHostedSingleton<SnapshotPublisher>();
         services.AddHostedSingleton<ProbeScheduler>();
         services.AddHostedSingleton<CanaryRunner>();

@@ -38,6 +38,10 @@ public sealed record RouterOptions
     public TimeSpan QualityRecordInterval { get; set; } = TimeSpan.FromMinutes(1);
     /// <summary>The leader re-asserts the published routing document and keys in Redis this often.</summary>
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Outcome events every consumer group has acknowledged are kept this long, then trimmed from the stream.</summary>
+    public TimeSpan OutcomesRetention { get; set; } = TimeSpan.FromMinutes(10);
+    /// <summary>How often the leader trims the outcomes stream.</summary>
+    public TimeSpan OutcomesTrimInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Health thresholds and hysteresis (section <c>Switchboard:Health</c>).</summary>
