@@ -47,7 +47,8 @@ internal static class Probes
                         if (resp.IsSuccessStatusCode) samples.Add(ms); else failures++;
                     }
                 }
-                catch (HttpRequestException) { lock (samples) failures++; }
+                // A peer that stalls past the client timeout counts as a failure, it does not end the run.
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException) { lock (samples) failures++; }
             }));
         }
         await Task.WhenAll(tasks);
@@ -78,7 +79,7 @@ internal static class Probes
                 }
                 if (double.IsNaN(first)) failures++; else samples.Add(first);
             }
-            catch (HttpRequestException) { failures++; }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException) { failures++; }
         }
         return Latency.Of(samples, failures);
     }
