@@ -184,7 +184,8 @@ internal sealed partial class OutcomeIngestor(
             {
                 continue; // Trimmed from the stream while pending: nothing left to store.
             }
-            if (OutcomeParser.TryParse(entry[RedisKeys.OutcomeField], out var outcome, out var reason))
+            var raw = entry[RedisKeys.OutcomeField];
+            if (OutcomeParser.TryParse(raw.IsNull ? default : ((ReadOnlyMemory<byte>)raw).Span, out var outcome, out var reason))
             {
                 items.Add((entry, outcome!));
             }
