@@ -31,6 +31,7 @@ public sealed class DeploymentHealthTests
     {
         var health = Tracker();
         health.Report("p", "m", AttemptSignal.Success, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(5));
+        health.Report("p", "m2", AttemptSignal.Success, TimeSpan.FromMilliseconds(5), TimeSpan.FromMilliseconds(5));
         health.Apply(new HealthSnapshot
         {
             Version = 1,
@@ -42,7 +43,8 @@ public sealed class DeploymentHealthTests
             }],
         });
         Assert.Equal(800, health.TtftMs("p", "m"));
-        Assert.Equal(5, health.TtftMs("p", "other-model"));
+        // A deployment the snapshot does not know keeps its own measurement.
+        Assert.Equal(5, health.TtftMs("p", "m2"));
     }
 
     [Fact]
