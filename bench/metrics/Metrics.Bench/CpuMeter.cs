@@ -37,7 +37,7 @@ internal sealed class CpuMeter(Process service, string postgres, string redis, s
     }
 
     /// <summary>user + system seconds of a process (0 when it is gone).</summary>
-    private static double ProcessCpu(int pid)
+    internal static double ProcessCpu(int pid)
     {
         try
         {

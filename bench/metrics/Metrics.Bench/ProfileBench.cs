@@ -151,9 +151,7 @@ internal static class ProfileBench
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            var stat = File.ReadAllText($"/proc/{reader.GetInt32(0)}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            total += (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+            total += CpuMeter.ProcessCpu(reader.GetInt32(0));
         }
         return total;
     }
