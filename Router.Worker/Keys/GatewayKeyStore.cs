@@ -18,6 +18,12 @@ internal sealed record GatewayKeyInfo(
     DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt)
 {
     public bool Revoked => RevokedAt is not null;
+
+    /// <summary>Spend the gateways have settled against the key's budget (their shared Redis ledger); null when Redis cannot say.</summary>
+    public decimal? SpentUsd { get; init; }
+
+    /// <summary>Held right now by requests in flight; null when Redis cannot say.</summary>
+    public decimal? ReservedUsd { get; init; }
 }
 
 /// <summary>Key limits as gateways read them.</summary>
@@ -123,8 +129,25 @@ internal sealed class GatewayKeyStore(ControlDb db, IConnectionMultiplexer redis
         return true;
     }
 
-    public async Task<IReadOnlyList<GatewayKeyInfo>> ListAsync(CancellationToken ct) =>
-        [.. (await ReadAsync(null, ct)).Select(r => r.Info)];
+    /// <summary>Every key with its live spend from the gateways' budget ledger (<see cref="RedisKeys.KeyBudget"/>).</summary>
+    public async Task<IReadOnlyList<GatewayKeyInfo>> ListAsync(CancellationToken ct)
+    {
+        var keys = (await ReadAsync(null, ct)).Select(r => r.Info).ToList();
+        RedisValue[][] ledgers;
+        try
+        {
+            var db = redis.GetDatabase();
+            ledgers = await Task.WhenAll(keys.Select(k =>
+                db.HashGetAsync(RedisKeys.KeyBudget(k.Name), [RedisKeys.BudgetSpentField, RedisKeys.BudgetReservedField])));
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return keys; // the key table is in controldb; only the live spend is missing
+        }
+        return [.. keys.Select((k, i) => k with { SpentUsd = NanoUsd(ledgers[i][0]), ReservedUsd = NanoUsd(ledgers[i][1]) })];
+    }
+
+    private static decimal NanoUsd(RedisValue value) => value.TryParse(out long nano) ? nano / 1_000_000_000m : 0m;
 
     /// <summary>Writes every key to Redis (the leader does it at start and on a schedule, in case Redis lost them).</summary>
     public async Task MirrorAllAsync(CancellationToken ct)

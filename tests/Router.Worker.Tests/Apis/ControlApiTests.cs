@@ -162,6 +162,23 @@ public sealed class ControlApiTests(Servers servers) : IClassFixture<Servers>, I
     }
 
     [Fact]
+    public async Task Keys_ShowTheSpendAndHoldsOfTheGatewaysBudgetLedger()
+    {
+        using var admin = _app.Admin();
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/keys", new { name = "team-spend", budgetUsd = 1m })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync("/api/keys", new { name = "team-idle", budgetUsd = 1m })).StatusCode);
+        // What gateways write when they settle and reserve (integer nano-USD).
+        await _mux.GetDatabase().HashSetAsync(RedisKeys.KeyBudget("team-spend"),
+            [new HashEntry(RedisKeys.BudgetSpentField, 420_000_000L), new HashEntry(RedisKeys.BudgetReservedField, 70_000_000L)]);
+
+        var keys = (await admin.GetFromJsonAsync<JsonElement>("/api/keys")).EnumerateArray().ToDictionary(k => k.GetProperty("name").GetString()!);
+
+        Assert.Equal(0.42m, keys["team-spend"].GetProperty("spentUsd").GetDecimal());
+        Assert.Equal(0.07m, keys["team-spend"].GetProperty("reservedUsd").GetDecimal());
+        Assert.Equal(0m, keys["team-idle"].GetProperty("spentUsd").GetDecimal());
+    }
+
+    [Fact]
     public async Task PublishedHealth_IsWhatFollowersServe()
     {
         var db = _mux.GetDatabase();
