@@ -110,6 +110,7 @@ internal readonly record struct RequestShape(string? Model, bool Stream, bool In
                 continue;
             }
             var role = false;
+            var knownRole = true;
             JsonTokenType? content = null;
             var badPart = -1;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -120,6 +121,7 @@ internal readonly record struct RequestShape(string? Model, bool Stream, bool In
                 if (isRole)
                 {
                     role = reader.TokenType == JsonTokenType.String;
+                    knownRole = role && IsKnownRole(ref reader);
                 }
                 else if (isContent)
                 {
@@ -137,6 +139,12 @@ internal readonly record struct RequestShape(string? Model, bool Stream, bool In
                 if (!role)
                 {
                     problem = ChatRequestReader.Bad($"'messages[{i}].role' is required and must be a string.", $"messages[{i}].role");
+                }
+                else if (!knownRole)
+                {
+                    problem = ChatRequestReader.Bad(
+                        $"Invalid value for 'messages[{i}].role'. Supported values are: 'system', 'developer', 'user', 'assistant', 'tool', and 'function'.",
+                        $"messages[{i}].role");
                 }
                 else if (content is { } c && c is not (JsonTokenType.String or JsonTokenType.StartArray or JsonTokenType.Null))
                 {
@@ -212,4 +220,10 @@ internal readonly record struct RequestShape(string? Model, bool Stream, bool In
             throw new JsonException($"'{(char)reader.ValueSpan[0]}' is invalid after a single JSON value. Expected end of data.");
         }
     }
+
+    // The roles the Chat Completions API accepts; anything else is refused here, as OpenAI does, instead of being
+    // passed to a provider that may answer it in its own way (or not at all).
+    private static bool IsKnownRole(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("user"u8) || reader.ValueTextEquals("assistant"u8) || reader.ValueTextEquals("system"u8)
+        || reader.ValueTextEquals("developer"u8) || reader.ValueTextEquals("tool"u8) || reader.ValueTextEquals("function"u8);
 }

@@ -118,6 +118,8 @@ public sealed class ErrorStatusTests(SimulatorFixture sim) : IAsyncLifetime
     [InlineData("""{"model":"chat"}""", "messages")]
     [InlineData("""{"model":"chat","messages":"hi"}""", "messages")]
     [InlineData("""{"model":"chat","messages":[{"content":"hi"}]}""", "messages[0].role")]
+    [InlineData("""{"model":"chat","messages":[{"role":"user","content":"hi"},{"role":"wizard","content":"hi"}]}""", "messages[1].role")]
+    [InlineData("""{"model":"chat","messages":[{"role":"","content":"hi"}]}""", "messages[0].role")]
     [InlineData("""{"model":"chat","messages":[{"role":"user","content":"hi"}],"stream":"yes"}""", "stream")]
     [InlineData("""{"model":"chat","messages":[{"role":"user","content":"hi"}],"max_tokens":"ten"}""", "max_tokens")]
     [InlineData("""{"model":"chat","messages":[{"role":"user","content":"hi"}],"temperature":"hot"}""", "temperature")]
