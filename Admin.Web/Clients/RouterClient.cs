@@ -259,6 +259,10 @@ public sealed record GatewayKeyInfo
     public DateTimeOffset? CreatedAt { get; init; }
     public bool Revoked { get; init; }
     public DateTimeOffset? RevokedAt { get; init; }
+    /// <summary>Spend settled in the gateways' shared budget ledger; null when Router.Worker could not read it.</summary>
+    public decimal? SpentUsd { get; init; }
+    /// <summary>Held by requests in flight.</summary>
+    public decimal? ReservedUsd { get; init; }
 }
 
 /// <summary>Body of <c>POST /api/keys</c>.</summary>

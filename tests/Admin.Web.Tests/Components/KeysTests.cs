@@ -29,6 +29,20 @@ public sealed class KeysTests : AdminComponentTest
     }
 
     [Fact]
+    public void The_gateways_ledger_spend_wins_over_the_request_log_and_holds_are_shown()
+    {
+        Http.On("GET /api/keys", """[{"name":"team-a","budgetUsd":10,"createdAt":"2026-03-01T00:00:00Z","revoked":false,"spentUsd":4.25,"reservedUsd":0.5}]""");
+        var cut = Render<Keys>();
+
+        cut.WaitForAssertion(() =>
+        {
+            var row = cut.Find("table[aria-label='Gateway keys'] tbody tr").TextContent;
+            Assert.Contains("$4.25 / $10.00", row, StringComparison.Ordinal);
+            Assert.Contains("$0.5000 held by requests in flight", row, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public void A_new_key_is_shown_once_and_its_limits_are_sent()
     {
         Http.On("POST /api/keys", """{"name":"ci","key":"sk-sb-secret-shown-once"}""", HttpStatusCode.Created);
