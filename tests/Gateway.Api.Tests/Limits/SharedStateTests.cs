@@ -139,9 +139,11 @@ public sealed class SharedStateTests(SimulatorFixture sim) : IAsyncLifetime
 
         await PublishAsync(revoked: false);
         var started = DateTime.UtcNow;
-        await EventuallyAsync(async () => (await SendAsync(http, "chat", "sb-issued-secret")).Status == HttpStatusCode.OK, TimeSpan.FromSeconds(1));
+        // Applied means keys are now required: before the table arrives any key (or none) is let in, so waiting for the
+        // issued key to pass would prove nothing; wait for a wrong key to be refused.
+        await EventuallyAsync(async () => (await SendAsync(http, "chat", "wrong")).Status == HttpStatusCode.Unauthorized, TimeSpan.FromSeconds(1));
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(1));
-        Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(http, "chat", "wrong")).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, "chat", "sb-issued-secret")).Status);
         Assert.Equal(HttpStatusCode.Unauthorized, (await SendAsync(http, "chat")).Status);
 
         await _redis.StopAsync();
