@@ -1,6 +1,5 @@
 using Switchboard.Contracts.Keys;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Npgsql;
@@ -55,16 +54,12 @@ internal sealed class GatewayKeyStore(ControlDb db, IConnectionMultiplexer redis
 {
     public const string KeyPrefix = "sb-";
 
-    public static string Hash(string key) => GatewayKeyHash.Create(key);
-
-    public static bool Verify(string key, string stored) => GatewayKeyHash.Verify(key, stored);
-
     /// <summary>Creates a key; null when the name is taken.</summary>
     public async Task<CreatedKey?> CreateAsync(CreateKeyRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
         var key = KeyPrefix + Base64Url(RandomNumberGenerator.GetBytes(32));
-        var hash = Hash(key);
+        var hash = GatewayKeyHash.Create(key);
         var now = time.GetUtcNow();
         await using (var conn = await db.OpenAsync(ct))
         {

@@ -1,3 +1,4 @@
+using Switchboard.Contracts.Keys;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -149,8 +150,8 @@ public sealed class ControlApiTests(Servers servers) : IClassFixture<Servers>, I
 
         var published = JsonDocument.Parse((string)(await _mux.GetDatabase().HashGetAsync(RedisKeys.GatewayKeys, "team-a"))!).RootElement;
         var hash = published.GetProperty("keyHash").GetString()!;
-        Assert.True(GatewayKeyStore.Verify(key, hash));
-        Assert.False(GatewayKeyStore.Verify(key + "x", hash));
+        Assert.True(GatewayKeyHash.Verify(key, hash));
+        Assert.False(GatewayKeyHash.Verify(key + "x", hash));
         Assert.Equal(60, published.GetProperty("limits").GetProperty("requestsPerMinute").GetInt32());
         Assert.Equal(12.5m, published.GetProperty("budgetUsd").GetDecimal());
         Assert.False(published.GetProperty("revoked").GetBoolean());
