@@ -51,6 +51,13 @@ public sealed record DeploymentHealth
     public bool CredentialInvalid { get; init; }
     /// <summary>Quality score (0..1) from canaries and sampled answers, when measured.</summary>
     public double? QualityScore { get; init; }
+    /// <summary>
+    /// Canary prompts counted in <see cref="QualityScore"/>: Router.Worker's rolling window of the last 50 canary runs
+    /// of this deployment (0 when none ran). Runs that got no answer are availability, not quality, and are not counted.
+    /// </summary>
+    public int CanaryRuns { get; init; }
+    /// <summary>Of <see cref="CanaryRuns"/>, the runs whose answer matched the canary's expectation.</summary>
+    public int CanaryPassed { get; init; }
     /// <summary>True when routing should try this deployment last.</summary>
     public bool Demoted { get; init; }
     /// <summary>True when the upstream reported another model than the pinned one.</summary>

@@ -230,6 +230,8 @@ internal sealed class HealthModel(IOptions<HealthOptions> options, QualityModel 
                 RateLimitHeadroom = HeadroomAt(now),
                 CredentialInvalid = _credentialInvalid,
                 QualityScore = q.Score,
+                CanaryRuns = q.CanaryRuns,
+                CanaryPassed = q.CanaryPassed,
                 Demoted = q.Demoted,
                 Drift = q.Drift || _driftModel is not null,
                 UpdatedAt = now,

@@ -4,8 +4,8 @@ using Switchboard.Router.Health;
 
 namespace Switchboard.Router.Quality;
 
-/// <summary>What the health snapshot carries about quality.</summary>
-internal readonly record struct QualitySignals(double? Score, bool Demoted, bool Drift);
+/// <summary>What the health snapshot carries about quality (the canary counts are those <see cref="Score"/> counts).</summary>
+internal readonly record struct QualitySignals(double? Score, bool Demoted, bool Drift, int CanaryRuns = 0, int CanaryPassed = 0);
 
 /// <summary>Quality of one deployment at one time (<c>GET /api/quality</c>, stored in controldb).</summary>
 internal sealed record QualityScore(
@@ -61,7 +61,7 @@ internal sealed class QualityModel(TimeProvider time)
         }
         lock (e)
         {
-            return new(ScoreOf(e), e.Alerted && e.DemoteOnAlert, e.DriftModel is not null);
+            return new(ScoreOf(e), e.Alerted && e.DemoteOnAlert, e.DriftModel is not null, e.Canaries.Count, e.Canaries.Count(p => p));
         }
     }
 

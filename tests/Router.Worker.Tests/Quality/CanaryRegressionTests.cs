@@ -61,6 +61,8 @@ public sealed class CanaryRegressionTests(Servers servers) : IClassFixture<Serve
         var health = _app.Get<HealthModel>().Evaluate([deployment]).Single();
         Assert.True(health.Demoted);
         Assert.Equal(0.5, health.QualityScore);
+        // The snapshot carries the canary counts behind the score (Metrics' /api/cascade shows them per tier).
+        Assert.Equal((10, 5), (health.CanaryRuns, health.CanaryPassed));
 
         // Acknowledged alerts stay listed with who acknowledged them.
         (await admin.PostAsync($"/api/alerts/{alert.Id}/ack", null)).EnsureSuccessStatusCode();
