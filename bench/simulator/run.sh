@@ -4,7 +4,9 @@
 #
 # Usage: bench/simulator/run.sh [sim-port] [duration] [rounds]     defaults: 9399 10s 2
 #   Environment: NODE_PORT (9398), CONNECTIONS (64), THREADS (2), SKIP_BUILD=1 (use the existing Release build),
-#   SIM_ENV="DOTNET_X=1 ..." (extra environment for the simulator process, to compare runtime settings).
+#   SIM_ENV="DOTNET_X=1 ..." (extra environment for the simulator process, to compare runtime settings),
+#   BASE_DLL=/path/to/Provider.Simulator.dll (an earlier build, run as a third server "baseline" on port+2 in the
+#   same rounds, for a same-run before/after of a change; BASE_ENV is its extra environment).
 #
 # Issue 3's target: >= 30,000 non-streaming req/s "on this machine (a 60-line Node server with a canned body does
 # about 40,000 here)". The machine's absolute speed varies with what else runs, so besides the absolute figure the
@@ -30,11 +32,22 @@ env ${SIM_ENV:-} dotnet Provider.Simulator/bin/Release/net10.0/Provider.Simulato
 SIM=$!
 node bench/simulator/canned.js "${NODE_PORT}" >/tmp/simulator-bench-node.log 2>&1 &
 NODE=$!
-trap 'kill $SIM $NODE 2>/dev/null || true' EXIT
+BASE=
+if [[ -n "${BASE_DLL:-}" ]]; then
+  # shellcheck disable=SC2086
+  env ${BASE_ENV:-} dotnet "$BASE_DLL" --urls "http://127.0.0.1:$((PORT + 2))" >/tmp/simulator-bench-base.log 2>&1 &
+  BASE=$!
+fi
+trap 'kill $SIM $NODE $BASE 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:${PORT}/alive" >/dev/null && break; sleep 0.2; done
 for _ in $(seq 1 50); do curl -sf -X POST -d '{}' "http://127.0.0.1:${NODE_PORT}/" >/dev/null && break; sleep 0.1; done
-curl -sf -X PUT "http://127.0.0.1:${PORT}/_sim/providers/bench" -H 'Content-Type: application/json' \
-  -d '{"type":"openai","ttftMs":{"p50":0,"p99":0},"tokensPerSecond":0,"outputTokens":40}' >/dev/null
+BENCH_PROFILE='{"type":"openai","ttftMs":{"p50":0,"p99":0},"tokensPerSecond":0,"outputTokens":40}'
+curl -sf -X PUT "http://127.0.0.1:${PORT}/_sim/providers/bench" -H 'Content-Type: application/json' -d "$BENCH_PROFILE" >/dev/null
+BASE_URL="http://127.0.0.1:$((PORT + 2))/bench/v1/chat/completions"
+if [[ -n "$BASE" ]]; then
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$((PORT + 2))/alive" >/dev/null && break; sleep 0.2; done
+  curl -sf -X PUT "http://127.0.0.1:$((PORT + 2))/_sim/providers/bench" -H 'Content-Type: application/json' -d "$BENCH_PROFILE" >/dev/null
+fi
 
 SIM_URL="http://127.0.0.1:${PORT}/bench/v1/chat/completions"
 NODE_URL="http://127.0.0.1:${NODE_PORT}/v1/chat/completions"
@@ -62,17 +75,26 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 # Warm-ups: JIT and tiered compilation (tier-1 with PGO needs a few seconds of traffic), Node's JIT.
 run warm "$SIM_URL" "$SIM" 5s >/dev/null
 run warm "$NODE_URL" "$NODE" 3s >/dev/null
+SERVERS=(simulator node)
+if [[ -n "$BASE" ]]; then
+  run warm "$BASE_URL" "$BASE" 5s >/dev/null
+  SERVERS=(simulator baseline node)
+fi
 
-declare -a SIM_RPS NODE_RPS
-SIM_REQ=0; SIM_CPU=0; NODE_REQ=0; NODE_CPU=0; BAD=0
+declare -a SIM_RPS NODE_RPS BASE_RPS
+SIM_REQ=0; SIM_CPU=0; NODE_REQ=0; NODE_CPU=0; BASE_REQ=0; BASE_CPU=0; BAD=0
+add() { awk -v a="$1" -v b="$2" 'BEGIN {print a + b}'; }
 printf '%-6s %-10s %12s %12s %10s %14s %8s\n' round server 'req/s' requests 'cpu s' 'cpu s/10k req' non-2xx
 for r in $(seq 1 "$ROUNDS"); do
-  for server in simulator node; do
-    if [[ $server == simulator ]]; then read -r rps req cpu bad < <(run "$server" "$SIM_URL" "$SIM" "$DURATION"); SIM_RPS+=("$rps")
-      SIM_REQ=$((SIM_REQ + req)); SIM_CPU=$(awk -v a="$SIM_CPU" -v b="$cpu" 'BEGIN {print a + b}')
-    else read -r rps req cpu bad < <(run "$server" "$NODE_URL" "$NODE" "$DURATION"); NODE_RPS+=("$rps")
-      NODE_REQ=$((NODE_REQ + req)); NODE_CPU=$(awk -v a="$NODE_CPU" -v b="$cpu" 'BEGIN {print a + b}')
-    fi
+  for server in "${SERVERS[@]}"; do
+    case $server in
+      simulator) read -r rps req cpu bad < <(run "$server" "$SIM_URL" "$SIM" "$DURATION"); SIM_RPS+=("$rps")
+        SIM_REQ=$((SIM_REQ + req)); SIM_CPU=$(add "$SIM_CPU" "$cpu") ;;
+      baseline) read -r rps req cpu bad < <(run "$server" "$BASE_URL" "$BASE" "$DURATION"); BASE_RPS+=("$rps")
+        BASE_REQ=$((BASE_REQ + req)); BASE_CPU=$(add "$BASE_CPU" "$cpu") ;;
+      *) read -r rps req cpu bad < <(run "$server" "$NODE_URL" "$NODE" "$DURATION"); NODE_RPS+=("$rps")
+        NODE_REQ=$((NODE_REQ + req)); NODE_CPU=$(add "$NODE_CPU" "$cpu") ;;
+    esac
     BAD=$((BAD + bad))
     printf '%-6s %-10s %12s %12s %10s %14s %8s\n' "$r" "$server" "$rps" "$req" "$cpu" \
       "$(awk -v c="$cpu" -v n="$req" 'BEGIN {printf "%.3f", n ? c * 10000 / n : 0}')" "$bad"
@@ -100,4 +122,13 @@ awk -v s="$SIM_MEAN" -v n="$NODE_MEAN" -v sc="$SIM_CPU" -v sr="$SIM_REQ" -v nc="
   printf "%-44s %12s\n", "relative >= 0.75 x node (30k of 40k)", (ratio >= 0.75 ? "PASS" : "FAIL")
   if (bad > 0) printf "WARNING: %d non-2xx responses: the figures are not valid\n", bad
 }'
+if [[ -n "$BASE" ]]; then
+  awk -v s="$SIM_MEAN" -v b="$(mean "${BASE_RPS[@]}")" -v n="$NODE_MEAN" -v sc="$SIM_CPU" -v sr="$SIM_REQ" -v bc="$BASE_CPU" -v br="$BASE_REQ" 'BEGIN {
+    printf "%-44s %12s\n", "baseline build req/s (mean of rounds)", b
+    printf "%-44s %12.2f\n", "ratio baseline / node", b / n
+    printf "%-44s %12.3f\n", "baseline CPU s per 10k requests", br ? bc * 10000 / br : 0
+    printf "%-44s %12.2f\n", "simulator / baseline req/s", s / b
+    printf "%-44s %12.2f\n", "simulator / baseline CPU per request", (sc / sr) / (bc / br)
+  }'
+fi
 echo "simulator stats: $(curl -s "http://127.0.0.1:${PORT}/_sim/providers/bench/stats")"
