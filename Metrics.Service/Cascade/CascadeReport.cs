@@ -1,4 +1,5 @@
 using Npgsql;
+using StackExchange.Redis;
 using Switchboard.Contracts.Routing;
 using Switchboard.Metrics.Data;
 using Switchboard.Metrics.Slo;
@@ -20,7 +21,11 @@ internal sealed record CascadeRow(
     double? SavedShare,
     LastTierPrice? LastTier);
 
-/// <summary>One tier of a cascade route: requests it answered (and their share of all answered), its attempts and cost.</summary>
+/// <summary>
+/// One tier of a cascade route: requests it answered (and their share of all answered), its attempts and cost, its
+/// deployments (the routing document's target for the tier and any other the request log saw at it) and their canary
+/// quality now (<see cref="Quality"/> null when Router.Worker has measured none of them).
+/// </summary>
 internal sealed record CascadeTier(
     int Tier,
     IReadOnlyList<string> Models,
@@ -28,7 +33,9 @@ internal sealed record CascadeTier(
     double? Share,
     long Attempts,
     decimal CostUsd,
-    double? AvgConfidence);
+    double? AvgConfidence,
+    IReadOnlyList<TierDeployment> Deployments,
+    TierQuality? Quality);
 
 /// <summary>
 /// The price used for the always-last-tier estimate, USD per million tokens. Source: <c>routing-document</c> (the
@@ -47,8 +54,10 @@ internal sealed record LastTierPrice(int Tier, string? Model, decimal InputPerMT
 /// tokens at the last tier's price (cached input at the cached price when the document gives one). That assumes the last
 /// tier would have answered with as many tokens as the cheap one did. Unanswered requests add nothing to it.
 /// </summary>
-internal sealed class CascadeReport(MetricsDatabase database, RouteObjectives routing)
+internal sealed class CascadeReport(MetricsDatabase database, RouteObjectives routing, IConnectionMultiplexer redis, ILogger<CascadeReport> logger)
 {
+    private readonly DeploymentQualitySource _quality = new(redis, logger);
+
     private const string Window = "tier IS NOT NULL AND started_at >= @from AND started_at < @to";
 
     // Every attempt of every request that had a cascade attempt in the window (scorer calls with no tier included).
@@ -66,9 +75,9 @@ internal sealed class CascadeReport(MetricsDatabase database, RouteObjectives ro
         // Least-squares sums for cost = a * input + b * output over successful attempts with tokens.
         "count(*) FILTER (WHERE ok), coalesce(sum(i * i) FILTER (WHERE ok), 0), coalesce(sum(i * o) FILTER (WHERE ok), 0), " +
         "coalesce(sum(o * o) FILTER (WHERE ok), 0), coalesce(sum(i * c) FILTER (WHERE ok), 0), coalesce(sum(o * c) FILTER (WHERE ok), 0), " +
-        "coalesce(sum(c) FILTER (WHERE ok), 0), coalesce(sum(i + o) FILTER (WHERE ok), 0) " +
+        "coalesce(sum(c) FILTER (WHERE ok), 0), coalesce(sum(i + o) FILTER (WHERE ok), 0), provider " +
         "FROM (SELECT *, input_tokens::float8 AS i, output_tokens::float8 AS o, cost_usd::float8 AS c, " +
-        "outcome = 'Success' AND input_tokens + output_tokens > 0 AS ok FROM a) x GROUP BY route, tier, model";
+        "outcome = 'Success' AND input_tokens + output_tokens > 0 AS ok FROM a) x GROUP BY route, tier, provider, model";
 
     private const string PerRoute =
         "SELECT route, count(*) FILTER (WHERE counted), " +
@@ -104,7 +113,7 @@ internal sealed class CascadeReport(MetricsDatabase database, RouteObjectives ro
                     tiers[name] = list = [];
                 }
                 list.Add(new TierFacts(
-                    reader.IsDBNull(1) ? null : reader.GetInt32(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4),
+                    reader.IsDBNull(1) ? null : reader.GetInt32(1), reader.GetString(19), reader.GetString(2), reader.GetInt64(3), reader.GetInt64(4),
                     reader.GetDecimal(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetDecimal(9),
                     reader.IsDBNull(10) ? null : reader.GetDouble(10),
                     new Fit(reader.GetInt64(11), reader.GetDouble(12), reader.GetDouble(13), reader.GetDouble(14), reader.GetDouble(15),
@@ -117,27 +126,32 @@ internal sealed class CascadeReport(MetricsDatabase database, RouteObjectives ro
             }
         }
         var document = routing.Document;
+        var quality = tiers.Count == 0 ? null : await _quality.ReadAsync();
         return [.. tiers.OrderBy(t => t.Key, StringComparer.Ordinal)
-            .Select(t => Summarise(t.Key, t.Value, routes.GetValueOrDefault(t.Key), document))];
+            .Select(t => Summarise(t.Key, t.Value, routes.GetValueOrDefault(t.Key), document, quality))];
     }
 
     internal static CascadeRow Summarise(string route, List<TierFacts> facts, (long Requests, long Errors, long Escalated) counts,
-        RoutingDocument? document)
+        RoutingDocument? document, QualityView? quality)
     {
         var tiered = facts.Where(f => f.Tier is not null).ToList();
         var answered = tiered.Sum(f => f.Answered);
-        var tiers = tiered
-            .GroupBy(f => f.Tier!.Value)
-            .OrderBy(g => g.Key)
-            .Select(g =>
+        var targets = document?.Routes.GetValueOrDefault(route) is { Strategy: RouteStrategies.Cascade } cascade ? cascade.Targets : [];
+        // Every tier of the document, asked in the window or not (the last tier's quality matters most when it never was).
+        var tierNumbers = tiered.Select(f => f.Tier!.Value).Concat(Enumerable.Range(0, targets.Count)).Distinct().Order();
+        var tiers = tierNumbers
+            .Select(tier => (Key: tier, Facts: tiered.Where(f => f.Tier == tier).ToList()))
+            .Select(x =>
             {
+                var (key, g) = x;
                 var n = g.Sum(f => f.Answered);
                 var withConfidence = g.Where(f => f.AvgConfidence is not null && f.Answered > 0).ToList();
                 double? confidence = withConfidence.Count == 0 ? null
                     : Math.Round(withConfidence.Sum(f => f.AvgConfidence!.Value * f.Answered) / withConfidence.Sum(f => f.Answered), 4);
-                return new CascadeTier(g.Key, [.. g.Select(f => f.Model).Distinct().Order(StringComparer.Ordinal)], n,
+                var deployments = Deployments(key < targets.Count ? targets[key] : null, g, quality);
+                return new CascadeTier(key, [.. deployments.Select(d => d.Model).Distinct().Order(StringComparer.Ordinal)], n,
                     answered == 0 ? null : Math.Round((double)n / answered, 4), g.Sum(f => f.Attempts), Math.Round(g.Sum(f => f.CostUsd), 8),
-                    confidence);
+                    confidence, deployments, quality?.Tier(deployments));
             })
             .ToList();
         var cost = Math.Round(facts.Sum(f => f.CostUsd), 8);
@@ -161,6 +175,24 @@ internal sealed class CascadeReport(MetricsDatabase database, RouteObjectives ro
             counts.Requests == 0 ? null : Math.Round((double)counts.Escalated / counts.Requests, 4),
             tiers, cost, baseline, saved,
             baseline is > 0 ? Math.Round((double)(saved!.Value / baseline.Value), 4) : null, price);
+    }
+
+    /// <summary>The tier's deployments: the document's target first, then the others its attempts went to, by attempts.</summary>
+    private static List<TierDeployment> Deployments(TargetConfig? target, List<TierFacts> facts, QualityView? quality)
+    {
+        var attempts = facts.GroupBy(f => (f.Provider, f.Model)).ToDictionary(g => g.Key, g => g.Sum(f => f.Attempts));
+        var keys = attempts.OrderByDescending(a => a.Value).ThenBy(a => a.Key.Provider, StringComparer.Ordinal)
+            .ThenBy(a => a.Key.Model, StringComparer.Ordinal).Select(a => a.Key).ToList();
+        if (target is not null)
+        {
+            keys.Remove((target.Provider, target.Model));
+            keys.Insert(0, (target.Provider, target.Model));
+        }
+        return [.. keys.Select(k =>
+        {
+            var n = attempts.GetValueOrDefault(k);
+            return quality?.Deployment(k.Provider, k.Model, n) ?? new TierDeployment(k.Provider, k.Model, n, null, null, null);
+        })];
     }
 
     /// <summary>The last tier and its price: the routing document's when it has one, else fitted from the window.</summary>
@@ -196,6 +228,7 @@ internal sealed class CascadeReport(MetricsDatabase database, RouteObjectives ro
 
     internal sealed record TierFacts(
         int? Tier,
+        string Provider,
         string Model,
         long Attempts,
         long Answered,
