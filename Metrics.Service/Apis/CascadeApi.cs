@@ -12,7 +12,10 @@ internal static class CascadeApi
         return group;
     }
 
-    /// <summary>Per cascade route: share answered by each tier, escalations, cost and cost saved against always the last tier.</summary>
+    /// <summary>
+    /// Per cascade route: share answered by each tier, escalations, cost and cost saved against always the last tier; per
+    /// tier its deployments and their canary quality now (Router.Worker's health snapshot; null when not measured).
+    /// </summary>
     public static async Task<Results<Ok<IReadOnlyList<CascadeRow>>, JsonHttpResult<ErrorBody>>> GetCascade(
         string? from, string? to, string? route, CascadeReport report, TimeProvider time, CancellationToken cancellationToken)
     {
