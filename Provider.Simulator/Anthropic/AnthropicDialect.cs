@@ -158,7 +158,7 @@ internal sealed class AnthropicDialect : Dialect
     public override void AddHeaders(HttpResponse response, in RateSnapshot rate)
     {
         var headers = response.Headers;
-        headers["request-id"] = "req_" + Guid.NewGuid().ToString("N");
+        headers["request-id"] = RequestId();
         var reset = rate.ResetAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         headers["anthropic-ratelimit-requests-limit"] = Json.Invariant(rate.RequestLimit);
         headers["anthropic-ratelimit-requests-remaining"] = Json.Invariant(rate.RequestsRemaining);
@@ -188,7 +188,7 @@ internal sealed class AnthropicDialect : Dialect
         w.WriteString("type", type);
         w.WriteString("message", message);
         w.WriteEndObject();
-        w.WriteString("request_id", "req_" + Guid.NewGuid().ToString("N"));
+        w.WriteString("request_id", RequestId());
         w.WriteEndObject();
     }
 
@@ -227,7 +227,7 @@ internal sealed class AnthropicDialect : Dialect
         {
             w.WriteStartObject();
             w.WriteString("type", "thinking");
-            w.WriteString("thinking", choice.ThinkingText);
+            Json.WriteConcatenated(w, "thinking", choice.Thinking);
             w.WriteString("signature", Signature(answer));
             w.WriteEndObject();
         }
@@ -246,7 +246,7 @@ internal sealed class AnthropicDialect : Dialect
         {
             w.WriteStartObject();
             w.WriteString("type", "text");
-            w.WriteString("text", choice.Text);
+            Json.WriteConcatenated(w, "text", choice.Pieces);
             w.WriteEndObject();
         }
 

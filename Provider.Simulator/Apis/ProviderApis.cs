@@ -15,20 +15,17 @@ internal static class ProviderApis
 
     public static IEndpointRouteBuilder MapProviderApis(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/{name}/v1/chat/completions", ChatCompletions);
+        // The runner is a singleton: resolved once here, not from the request's services on every request.
+        var runner = app.ServiceProvider.GetRequiredService<ExchangeRunner>();
+        RequestDelegate chatCompletions = context => runner.RunAsync(context, OpenAi);
+        RequestDelegate messages = context => runner.RunAsync(context, Anthropic);
+        RequestDelegate generateContent = context => runner.RunAsync(context, Gemini);
+        app.MapPost("/{name}/v1/chat/completions", chatCompletions);
         app.MapGet("/{name}/v1/models", OpenAiModels.ListAsync);
-        app.MapPost("/{name}/v1/messages", Messages);
+        app.MapPost("/{name}/v1/messages", messages);
         // Gemini: models/{model}:generateContent and :streamGenerateContent, under v1beta and v1.
-        app.MapPost("/{name}/v1beta/models/{" + GeminiDialect.TargetRouteValue + "}", GenerateContent);
-        app.MapPost("/{name}/v1/models/{" + GeminiDialect.TargetRouteValue + "}", GenerateContent);
+        app.MapPost("/{name}/v1beta/models/{" + GeminiDialect.TargetRouteValue + "}", generateContent);
+        app.MapPost("/{name}/v1/models/{" + GeminiDialect.TargetRouteValue + "}", generateContent);
         return app;
     }
-
-    private static Task ChatCompletions(HttpContext context) => Runner(context).RunAsync(context, OpenAi);
-
-    private static Task Messages(HttpContext context) => Runner(context).RunAsync(context, Anthropic);
-
-    private static Task GenerateContent(HttpContext context) => Runner(context).RunAsync(context, Gemini);
-
-    private static ExchangeRunner Runner(HttpContext context) => context.RequestServices.GetRequiredService<ExchangeRunner>();
 }

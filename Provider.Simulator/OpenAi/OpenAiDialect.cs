@@ -143,7 +143,7 @@ internal sealed class OpenAiDialect : Dialect
     public override void AddHeaders(HttpResponse response, in RateSnapshot rate)
     {
         var headers = response.Headers;
-        headers["x-request-id"] = "req_" + Guid.NewGuid().ToString("N");
+        headers["x-request-id"] = RequestId();
         headers["openai-version"] = "2020-10-01";
         headers["x-ratelimit-limit-requests"] = Json.Invariant(rate.RequestLimit);
         headers["x-ratelimit-limit-tokens"] = Json.Invariant(rate.TokenLimit);
@@ -245,7 +245,7 @@ internal sealed class OpenAiDialect : Dialect
             }
             else
             {
-                w.WriteString("content", choice.Text);
+                Json.WriteConcatenated(w, "content", choice.Pieces);
                 w.WriteNull("refusal");
             }
 

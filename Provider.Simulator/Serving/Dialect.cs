@@ -41,6 +41,23 @@ internal abstract class Dialect
     // The error a provider sends inside a stream that has already started (status 200).
     public abstract void WriteStreamError(IBufferWriter<byte> output, string message);
 
+    // Request ids as the providers spell them (req_ and 32 hex digits), unique within the process: a counter through
+    // a bijective mix, so no random bytes from the kernel (Guid.NewGuid) on every request.
+    private static readonly ulong RequestIdSalt = (ulong)Random.Shared.NextInt64();
+    private static long _requestIds;
+
+    protected static string RequestId()
+    {
+        var n = (ulong)Interlocked.Increment(ref _requestIds);
+        var high = Behaviour.SimRandom.Mix(RequestIdSalt ^ n);
+        return string.Create(36, (high, Low: Behaviour.SimRandom.Mix(high + n)), static (span, v) =>
+        {
+            "req_".CopyTo(span);
+            v.high.TryFormat(span[4..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+            v.Low.TryFormat(span[20..], out _, "x16", System.Globalization.CultureInfo.InvariantCulture);
+        });
+    }
+
     protected static string? Header(HttpRequest request, string name)
     {
         var values = request.Headers[name];

@@ -92,10 +92,13 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
             return Outcome.Failed;
         }
 
+        // The body is copied from the request pipe into a pooled buffer the document parses in place (no Stream
+        // adapter, no second copy); the buffer goes back to the pool after the document is disposed.
+        using var json = await ReadBodyAsync(context.Request, aborted);
         JsonDocument document;
         try
         {
-            document = await JsonDocument.ParseAsync(context.Request.Body, DocumentOptions, aborted);
+            document = JsonDocument.Parse(json.WrittenMemory, DocumentOptions);
         }
         catch (JsonException ex)
         {
@@ -145,6 +148,35 @@ internal sealed partial class ExchangeRunner(ProfileStore store, TimeProvider ti
             return request.Stream
                 ? await StreamAsync(context, dialect, answer, request, plan, started, aborted)
                 : await AnswerAsync(context, dialect, answer, request, plan, started, aborted);
+        }
+    }
+
+    private static async Task<PooledBufferWriter> ReadBodyAsync(HttpRequest request, CancellationToken aborted)
+    {
+        var body = new PooledBufferWriter(request.ContentLength is > 0 and <= 64 * 1024 and var length ? (int)length : 4096);
+        try
+        {
+            var reader = request.BodyReader;
+            while (true)
+            {
+                var result = await reader.ReadAsync(aborted);
+                foreach (var segment in result.Buffer)
+                {
+                    body.Write(segment.Span);
+                }
+
+                // Consumed as it arrives, so a body larger than Kestrel's request buffer never stalls the connection.
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
+                {
+                    return body;
+                }
+            }
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
         }
     }
 

@@ -23,6 +23,27 @@ internal static class Json
         output.Write("\n\n"u8);
     }
 
+    // Writes "name": the pieces joined, without making the joined string (a pooled buffer holds the characters).
+    public static void WriteConcatenated(Utf8JsonWriter w, string name, string[] pieces)
+    {
+        var length = 0;
+        foreach (var piece in pieces)
+        {
+            length += piece.Length;
+        }
+
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(1, length));
+        var at = 0;
+        foreach (var piece in pieces)
+        {
+            piece.CopyTo(buffer.AsSpan(at));
+            at += piece.Length;
+        }
+
+        w.WriteString(name, buffer.AsSpan(0, length));
+        System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+    }
+
     public static string? String(JsonElement obj, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 

@@ -109,6 +109,47 @@ public sealed class MalformedRequestTests(SimulatorServer server)
         Assert.True(seen.GetValueOrDefault(400) > 10, string.Join(", ", seen));
     }
 
+    // The body is read from the request pipe as it arrives: one far larger than Kestrel's 1 MB request buffer, and one
+    // sent chunked (no Content-Length), are answered in full with every character counted in the prompt.
+    [Theory]
+    [InlineData(3_000_000, false)]
+    [InlineData(200_000, true)]
+    public async Task Large_and_chunked_bodies_are_read_whole(int characters, bool chunked)
+    {
+        var provider = await server.ProviderAsync("openai", new { outputTokens = 3 });
+        var text = new string('a', characters);
+        var json = JsonSerializer.Serialize(new { model = "gpt-4o-mini", messages = new[] { new { role = "user", content = text } } });
+        HttpContent content = chunked
+            ? new StreamContent(new NoLengthStream(Encoding.UTF8.GetBytes(json)))
+            : new StringContent(json, Encoding.UTF8, "application/json");
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/{provider}/v1/chat/completions") { Content = content };
+        request.Headers.Add("Authorization", "Bearer sk-sim");
+        if (chunked)
+        {
+            request.Headers.TransferEncodingChunked = true;
+        }
+
+        using var response = await server.Http.SendAsync(request);
+        var answer = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = JsonDocument.Parse(answer);
+        // The documented count: ceil(characters / 4) + 4 per message.
+        Assert.Equal((characters + 3) / 4 + 4, document.RootElement.GetProperty("usage").GetProperty("prompt_tokens").GetInt32());
+    }
+
+    // A stream whose length is unknown, so HttpClient has to send it chunked, in small writes.
+    private sealed class NoLengthStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+
+        public override int Read(byte[] buffer, int offset, int count) => base.Read(buffer, offset, Math.Min(count, 8192));
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, 8192)], cancellationToken);
+    }
+
     private static string Body(string type) => type switch
     {
         "openai" => OpenAiBody,
