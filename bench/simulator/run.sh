@@ -3,7 +3,7 @@
 # (canned.js) under the same wrk command in the same run, so that the machine's load hits both alike.
 #
 # Usage: bench/simulator/run.sh [sim-port] [duration] [rounds]     defaults: 9399 10s 2
-#   Environment: NODE_PORT (9398), CONNECTIONS (64), THREADS (2), SKIP_BUILD=1 (use the existing Release build),
+#   Environment: NODE_PORT (9398), CONNECTIONS (64), THREADS (2), WARMUP (10s), SKIP_BUILD=1 (use the existing Release build),
 #   SIM_ENV="DOTNET_X=1 ..." (extra environment for the simulator process, to compare runtime settings),
 #   BASE_DLL=/path/to/Provider.Simulator.dll (an earlier build, run as a third server "baseline" on port+2 in the
 #   same rounds, for a same-run before/after of a change; BASE_ENV is its extra environment).
@@ -72,12 +72,14 @@ run() {
 }
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-# Warm-ups: JIT and tiered compilation (tier-1 with PGO needs a few seconds of traffic), Node's JIT.
-run warm "$SIM_URL" "$SIM" 5s >/dev/null
-run warm "$NODE_URL" "$NODE" 3s >/dev/null
+# Warm-ups: JIT and tiered compilation (instrumented tier, then tier-1 with PGO: on a loaded machine 5 s left the JIT
+# busy in the first measured round), Node's JIT.
+WARMUP="${WARMUP:-10s}"
+run warm "$SIM_URL" "$SIM" "$WARMUP" >/dev/null
+run warm "$NODE_URL" "$NODE" 5s >/dev/null
 SERVERS=(simulator node)
 if [[ -n "$BASE" ]]; then
-  run warm "$BASE_URL" "$BASE" 5s >/dev/null
+  run warm "$BASE_URL" "$BASE" "$WARMUP" >/dev/null
   SERVERS=(simulator baseline node)
 fi
 
