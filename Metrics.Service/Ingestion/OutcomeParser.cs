@@ -30,7 +30,7 @@ internal static class OutcomeParser
         OutcomeEvent? parsed;
         try
         {
-            parsed = JsonSerializer.Deserialize(utf8, ContractJson.Default.OutcomeEvent);
+            parsed = OutcomeReader.TryRead(utf8) ?? Deserialize(utf8);
         }
         catch (JsonException ex)
         {
@@ -52,6 +52,9 @@ internal static class OutcomeParser
             : parsed;
         return true;
     }
+
+    /// <summary>The source-generated contract: what decides, whenever <see cref="OutcomeReader"/> does not.</summary>
+    internal static OutcomeEvent? Deserialize(ReadOnlySpan<byte> utf8) => JsonSerializer.Deserialize(utf8, ContractJson.Default.OutcomeEvent);
 
     private static string? Validate(OutcomeEvent e)
     {
