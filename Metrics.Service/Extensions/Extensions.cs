@@ -42,8 +42,10 @@ internal static class Extensions
         builder.Services.AddSingleton<TimeseriesQuery>();
         builder.Services.AddSingleton<CascadeReport>();
         builder.Services.AddScoped<RequestLogQuery>();
+        builder.Services.AddHostedService<QueryWarmup>();
 
         builder.Services.AddSingleton<RouteObjectives>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RouteObjectives>());
         builder.Services.AddSingleton<SloReport>();
         builder.Services.AddSingleton<SloMonitor>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SloMonitor>());

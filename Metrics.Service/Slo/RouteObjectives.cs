@@ -10,74 +10,83 @@ namespace Switchboard.Metrics.Slo;
 /// (<c>--config FILE</c> or <c>SWITCHBOARD_CONFIG</c>), re-read when the file changes. Only routes matter here, so the
 /// document is deserialised without the gateway's validation (an unexpanded <c>${NAME}</c> in a baseUrl is fine).
 /// A document published through Router.Worker (Admin.Web edits, in Redis) takes precedence over that baseline, as it
-/// does for the gateways, so an SLO added in the editor counts without touching the file; it is looked up at most every
-/// few seconds, and a Redis outage keeps the last one read.
+/// does for the gateways, so an SLO added in the editor counts without touching the file; a Redis outage keeps the
+/// last one read. Both are looked up every few seconds by this hosted service, which swaps an immutable snapshot:
+/// readers (every API request) never wait for Redis or the file system, nor for each other.
 /// </summary>
-internal sealed partial class RouteObjectives(IConfiguration configuration, ILogger<RouteObjectives> logger, TimeProvider time, IConnectionMultiplexer? redis = null)
+internal sealed partial class RouteObjectives : BackgroundService
 {
-    private static readonly TimeSpan PublishedCheckInterval = TimeSpan.FromSeconds(5);
-    private DateTimeOffset _publishedCheckedAt = DateTimeOffset.MinValue;
+    private static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(5);
+
+    private readonly IConfiguration _configuration;
+    private readonly ILogger<RouteObjectives> _logger;
+    private readonly TimeProvider _time;
+    private readonly IConnectionMultiplexer? _redis;
+    private volatile Snapshot _snapshot;
+
+    // Touched by the refresh loop only (and the constructor before it starts).
     private string? _publishedVersion;
     private RoutingDocument? _published;
-
-    private readonly Lock _gate = new();
+    private RoutingDocument? _baseline;
     private DateTime _loadedWrite;
-    private IReadOnlyDictionary<string, SloConfig> _objectives = new Dictionary<string, SloConfig>();
-    private RoutingDocument? _document;
     private bool _inlineLoaded;
 
-    public IReadOnlyDictionary<string, SloConfig> Current
+    public RouteObjectives(IConfiguration configuration, ILogger<RouteObjectives> logger, TimeProvider time, IConnectionMultiplexer? redis = null)
     {
-        get
-        {
-            lock (_gate)
-            {
-                Refresh();
-                return _objectives;
-            }
-        }
+        _configuration = configuration;
+        _logger = logger;
+        _time = time;
+        _redis = redis;
+        // The baseline is local (inline or a file): known from the first request on; the published one follows within
+        // a refresh.
+        RefreshBaseline();
+        _snapshot = Snapshot.Of(_baseline);
     }
+
+    public IReadOnlyDictionary<string, SloConfig> Current => _snapshot.Objectives;
 
     /// <summary>The whole routing document last read (routes and price overrides), null when there is none.</summary>
-    public RoutingDocument? Document
+    public RoutingDocument? Document => _snapshot.Document;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        get
+        using var timer = new PeriodicTimer(RefreshInterval, _time);
+        do
         {
-            lock (_gate)
-            {
-                Refresh();
-                return _document;
-            }
+            await RefreshAsync();
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    internal async Task RefreshAsync()
+    {
+        await RefreshPublishedAsync();
+        if (_published is null)
+        {
+            RefreshBaseline();
+        }
+        var document = _published ?? _baseline;
+        if (!ReferenceEquals(document, _snapshot.Document))
+        {
+            _snapshot = Snapshot.Of(document);
         }
     }
 
-    private void Refresh()
+    private async Task RefreshPublishedAsync()
     {
-        RefreshPublished();
-        if (_published is not null)
+        if (_redis is null)
         {
             return;
         }
-        RefreshBaseline();
-    }
-
-    private void RefreshPublished()
-    {
-        var now = time.GetUtcNow();
-        if (redis is null || now - _publishedCheckedAt < PublishedCheckInterval)
-        {
-            return;
-        }
-        _publishedCheckedAt = now;
         try
         {
-            var db = redis.GetDatabase();
-            var version = (string?)db.StringGet(RedisKeys.RoutingVersion);
+            var db = _redis.GetDatabase();
+            var version = (string?)await db.StringGetAsync(RedisKeys.RoutingVersion);
             if (version is null || version == _publishedVersion)
             {
                 return;
             }
-            var json = (string?)db.StringGet(RedisKeys.RoutingDocument);
+            var json = (string?)await db.StringGetAsync(RedisKeys.RoutingDocument);
             if (json is null)
             {
                 return;
@@ -87,18 +96,17 @@ internal sealed partial class RouteObjectives(IConfiguration configuration, ILog
             {
                 _publishedVersion = version;
                 _published = document;
-                Apply(document);
             }
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)
         {
-            LogUnreadable(logger, RedisKeys.RoutingDocument, ex);
+            LogUnreadable(_logger, RedisKeys.RoutingDocument, ex);
         }
     }
 
     private void RefreshBaseline()
     {
-        if (configuration["Switchboard:RoutingJson"] is { Length: > 0 } inline)
+        if (_configuration["Switchboard:RoutingJson"] is { Length: > 0 } inline)
         {
             if (!_inlineLoaded)
             {
@@ -107,7 +115,7 @@ internal sealed partial class RouteObjectives(IConfiguration configuration, ILog
             }
             return;
         }
-        var path = configuration["config"] ?? configuration["SWITCHBOARD_CONFIG"];
+        var path = _configuration["config"] ?? _configuration["SWITCHBOARD_CONFIG"];
         if (string.IsNullOrEmpty(path) || !File.Exists(path))
         {
             return;
@@ -124,7 +132,7 @@ internal sealed partial class RouteObjectives(IConfiguration configuration, ILog
         }
         catch (IOException ex)
         {
-            LogUnreadable(logger, path, ex);
+            LogUnreadable(_logger, path, ex);
         }
     }
 
@@ -132,20 +140,21 @@ internal sealed partial class RouteObjectives(IConfiguration configuration, ILog
     {
         try
         {
-            Apply(JsonSerializer.Deserialize(json, RoutingDocumentJson.Default.RoutingDocument));
+            _baseline = JsonSerializer.Deserialize(json, RoutingDocumentJson.Default.RoutingDocument);
         }
         catch (JsonException ex)
         {
-            LogUnreadable(logger, source, ex);
+            LogUnreadable(_logger, source, ex);
         }
     }
 
-    private void Apply(RoutingDocument? document)
+    /// <summary>One document and the SLOs of its routes, never changed once published to readers.</summary>
+    private sealed record Snapshot(RoutingDocument? Document, IReadOnlyDictionary<string, SloConfig> Objectives)
     {
-        _document = document;
-        _objectives = (document?.Routes ?? new Dictionary<string, RouteConfig>())
-            .Where(r => r.Value.Slo is not null)
-            .ToDictionary(r => r.Key, r => r.Value.Slo!, StringComparer.Ordinal);
+        public static Snapshot Of(RoutingDocument? document) => new(document,
+            (document?.Routes ?? new Dictionary<string, RouteConfig>())
+                .Where(r => r.Value.Slo is not null)
+                .ToDictionary(r => r.Key, r => r.Value.Slo!, StringComparer.Ordinal));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Routing document {Source} could not be read for route SLOs; keeping the last ones")]
