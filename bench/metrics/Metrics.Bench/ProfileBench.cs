@@ -77,6 +77,31 @@ internal static class ProfileBench
             });
             Report("JSON parse + validate", parseCpu, parsed.Count);
 
+            // Side by side, same payloads, same run: the source-generated contract (the code before the fast reader) and
+            // the fast reader alone, each twice in turn so neither pays the JIT in its measured round.
+            var utf8 = json.ConvertAll(System.Text.Encoding.UTF8.GetBytes);
+            for (var round = 1; round <= 2; round++)
+            {
+                var serializerCpu = await CpuAsync(() =>
+                {
+                    foreach (var bytes in utf8)
+                    {
+                        _ = OutcomeParser.Deserialize(bytes);
+                    }
+                    return Task.CompletedTask;
+                });
+                var readerCpu = await CpuAsync(() =>
+                {
+                    foreach (var bytes in utf8)
+                    {
+                        _ = OutcomeReader.TryRead(bytes) ?? throw new InvalidOperationException("the fast reader refused a gateway event");
+                    }
+                    return Task.CompletedTask;
+                });
+                Report($"  parse round {round}: serializer (before)", serializerCpu, utf8.Count);
+                Report($"  parse round {round}: fast reader (now)", readerCpu, utf8.Count);
+            }
+
             var deltaCpu = await CpuAsync(() =>
             {
                 foreach (var chunk in parsed.Chunk(batchSize))
