@@ -62,7 +62,7 @@ internal sealed class OutcomeRecorder(
             totalTokens += usage.Input + usage.Output;
             totalCost += cost;
             providerLimits.RecordTokens(a.Target.Provider, usage.Input + usage.Output);
-            var limit = a.Response is { } response ? RateLimitReading.From(response, a.StartedAt) : default;
+            var limit = a.RateLimit;
             sink.Publish(new OutcomeEvent
             {
                 RequestId = state.RequestId,

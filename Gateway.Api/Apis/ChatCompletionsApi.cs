@@ -18,12 +18,19 @@ internal static class ChatCompletionsApi
     public static RouteGroupBuilder MapChatCompletionsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1");
-        api.MapPost("/chat/completions", CreateChatCompletion);
-        api.MapGet("/models", ListModels);
+        // Plain request delegates over singletons resolved once: no per-request service scope (minimal API
+        // parameter binding from RequestServices creates one per request) and no binding code on the hot path.
+        var sp = app.ServiceProvider;
+        var services = new GatewayServices(
+            sp.GetRequiredService<IRoutingStore>(), sp.GetRequiredService<AttemptPipeline>(), sp.GetRequiredService<OutcomeRecorder>(),
+            sp.GetRequiredService<Cascades.CascadeRunner>(), sp.GetRequiredService<KeyDirectory>(), sp.GetRequiredService<KeyAdmission>(),
+            sp.GetRequiredService<IOptions<GatewayOptions>>(), sp.GetRequiredService<TimeProvider>());
+        api.MapPost("/chat/completions", context => CreateChatCompletion(context, services));
+        api.MapGet("/models", context => ListModels(context, services.Routing, services.Keys));
         return api;
     }
 
-    /// <summary>Services of the hot path, bound once per request.</summary>
+    /// <summary>Services of the hot path (all singletons), resolved once at start-up.</summary>
     internal readonly record struct GatewayServices(
         IRoutingStore Routing,
         AttemptPipeline Pipeline,
@@ -35,7 +42,7 @@ internal static class ChatCompletionsApi
         TimeProvider TimeProvider);
 
     /// <summary>request -> key -> route -> attempts -> relay -> account.</summary>
-    public static async Task CreateChatCompletion(HttpContext context, [AsParameters] GatewayServices services)
+    public static async Task CreateChatCompletion(HttpContext context, GatewayServices services)
     {
         var received = services.TimeProvider.GetTimestamp();
         var requestId = RequestId(context);
@@ -194,10 +201,25 @@ internal static class ChatCompletionsApi
     {
         var given = context.Request.Headers["x-request-id"];
         // Echoed as a response header: only visible ASCII, or Kestrel refuses to write it (a 500).
-        var id = given.Count > 0 && given[0] is { Length: > 0 and <= 200 } g && !g.AsSpan().ContainsAnyExceptInRange('!', '~') ? g : "req_" + Guid.NewGuid().ToString("N");
+        var id = given.Count > 0 && given[0] is { Length: > 0 and <= 200 } g && !g.AsSpan().ContainsAnyExceptInRange('!', '~') ? g : NewRequestId();
         context.Response.Headers["x-request-id"] = id;
         return id;
     }
+
+    private static readonly ulong IdSuffix = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+    private static long _idCounter;
+
+    /// <summary>
+    /// <c>req_</c> and 32 hex digits, as a GUID would give, unique across processes: a counter and a random
+    /// per-process suffix. A GUID per request cost a getrandom system call on the hot path (2.5% of the gateway's CPU).
+    /// </summary>
+    internal static string NewRequestId() => string.Create(36, (ulong)Interlocked.Increment(ref _idCounter), static (span, n) =>
+    {
+        "req_".CopyTo(span);
+        // Counter first: a prefix cut of the id (Gemini tool-call ids keep 32 characters) stays unique.
+        n.TryFormat(span[4..], out _, "x16", CultureInfo.InvariantCulture);
+        IdSuffix.TryFormat(span[20..], out _, "x16", CultureInfo.InvariantCulture);
+    });
 
     public static async Task ListModels(HttpContext context, IRoutingStore routing, KeyDirectory keys)
     {

@@ -72,6 +72,12 @@ internal sealed class Attempt : IDisposable
 
     public TimeSpan? RetryAfter => UpstreamError?.RetryAfter;
 
+    /// <summary>What the upstream answer's headers said about the provider's rate limit (empty before an answer).</summary>
+    public RateLimitReading RateLimit { get; private set; }
+
+    /// <summary>Set once the rate-limit reading has fed routing (it must count once per answer).</summary>
+    public bool HeadroomObserved { get; set; }
+
     /// <summary>This attempt's place in its provider's configured concurrency; freed when the attempt ends.</summary>
     public ProviderLease? Lease { get; init; }
 
@@ -109,6 +115,8 @@ internal sealed class Attempt : IDisposable
             using var request = adapter.CreateRequest(Context);
             Response = await Target.Provider.Invoker.SendAsync(request, Token).ConfigureAwait(false);
             Status = (int)Response.StatusCode;
+            // Read once: routing (headroom) and the outcome event both use it.
+            RateLimit = RateLimitReading.From(Response, _timeProvider.GetUtcNow());
             if (!Response.IsSuccessStatusCode)
             {
                 var error = await adapter.ReadErrorAsync(Response, Token).ConfigureAwait(false);

@@ -220,10 +220,7 @@ internal sealed class AttemptPipeline(
             {
                 // Learn the provider's remaining limit now, not after the answer is relayed: requests arriving
                 // meanwhile would still be sent into a limit that is already used up.
-                if (attempt.Response is { } answer)
-                {
-                    headroom.Observe(attempt.Target.Provider.Name, answer, attempt.RetryAfter);
-                }
+                ObserveHeadroom(attempt);
                 state.Winner = attempt;
                 foreach (var loser in running)
                 {
@@ -268,10 +265,7 @@ internal sealed class AttemptPipeline(
     public void Report(Attempt attempt)
     {
         var provider = attempt.Target.Provider.Name;
-        if (attempt.Response is { } response)
-        {
-            headroom.Observe(provider, response, attempt.RetryAfter);
-        }
+        ObserveHeadroom(attempt);
         var signal = attempt.Outcome switch
         {
             AttemptOutcome.Success => AttemptSignal.Success,
@@ -285,6 +279,15 @@ internal sealed class AttemptPipeline(
             },
         };
         health.Report(provider, attempt.Target.Model, signal, attempt.Latency, attempt.Ttft);
+    }
+
+    private void ObserveHeadroom(Attempt attempt)
+    {
+        if (attempt.Response is not null && !attempt.HeadroomObserved)
+        {
+            attempt.HeadroomObserved = true;
+            headroom.Observe(attempt.Target.Provider.Name, attempt.RateLimit, attempt.RetryAfter);
+        }
     }
 
     private TimeSpan? Backoff(int retry, TimeSpan? retryAfter)

@@ -33,8 +33,18 @@ internal readonly record struct RateLimitReading(
     private static double? Share(long? remaining, long? limit) =>
         remaining is { } r && limit is { } l && l > 0 ? Math.Clamp((double)r / l, 0, 1) : null;
 
-    private static string? First(HttpResponseHeaders h, string name) =>
-        h.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+    private static string? First(HttpResponseHeaders h, string name)
+    {
+        // Unvalidated view: no string[] per header read (these are read once per upstream answer).
+        if (h.NonValidated.TryGetValues(name, out var values))
+        {
+            foreach (var v in values)
+            {
+                return v;
+            }
+        }
+        return null;
+    }
 
     private static long? Long(HttpResponseHeaders h, string name) =>
         long.TryParse(First(h, name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : null;
@@ -102,6 +112,9 @@ internal interface IRateLimitHeadroom
     /// <summary>Reads <c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c> and <c>Retry-After</c> from an upstream answer.</summary>
     void Observe(string provider, HttpResponseMessage response, TimeSpan? retryAfter);
 
+    /// <summary>The same, from a reading already taken of the answer.</summary>
+    void Observe(string provider, RateLimitReading reading, TimeSpan? retryAfter);
+
     /// <summary>Remaining share of requests and tokens (0..1), when the provider said.</summary>
     RateLimitHeadroom? Get(string provider);
 
@@ -125,12 +138,16 @@ internal sealed class RateLimitHeadroomTracker(TimeProvider timeProvider) : IRat
     public void Observe(string provider, HttpResponseMessage response, TimeSpan? retryAfter)
     {
         ArgumentNullException.ThrowIfNull(response);
-        var now = timeProvider.GetUtcNow();
-        var reading = RateLimitReading.From(response, now);
+        Observe(provider, RateLimitReading.From(response, timeProvider.GetUtcNow()), retryAfter);
+    }
+
+    public void Observe(string provider, RateLimitReading reading, TimeSpan? retryAfter)
+    {
         if (reading.IsEmpty && retryAfter is null)
         {
             return;
         }
+        var now = timeProvider.GetUtcNow();
         var exhausted = reading.RequestsRemaining == 0 || reading.TokensRemaining == 0;
         var blockedUntil = exhausted ? now + (reading.Reset ?? DefaultReset) : default;
         if (retryAfter is { } wait && now + wait > blockedUntil)

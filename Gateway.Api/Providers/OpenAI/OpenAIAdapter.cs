@@ -26,7 +26,7 @@ public sealed class OpenAIAdapter(TimeProvider timeProvider) : IProviderAdapter
     {
         ArgumentNullException.ThrowIfNull(attempt);
         var endpoint = attempt.Provider;
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(endpoint.BaseUrl.OriginalString.TrimEnd('/') + "/chat/completions"))
+        var request = new HttpRequestMessage(HttpMethod.Post, ChatUrl(endpoint.BaseUrl))
         {
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
@@ -57,7 +57,7 @@ public sealed class OpenAIAdapter(TimeProvider timeProvider) : IProviderAdapter
     internal static List<ReadOnlyMemory<byte>> RewriteBody(AttemptContext attempt)
     {
         var body = attempt.Request.Body;
-        var pieces = new List<ReadOnlyMemory<byte>>(24) { "{"u8.ToArray() };
+        var pieces = new List<ReadOnlyMemory<byte>>(16) { Open };
         var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
         reader.Read(); // StartObject (validated on arrival)
         var first = true;
@@ -120,10 +120,39 @@ public sealed class OpenAIAdapter(TimeProvider timeProvider) : IProviderAdapter
         return pieces;
     }
 
+    private static readonly ReadOnlyMemory<byte> Open = "{"u8.ToArray();
     private static readonly ReadOnlyMemory<byte> Comma = ","u8.ToArray();
     private static readonly ReadOnlyMemory<byte> Close = "}"u8.ToArray();
 
+    /// <summary>
+    /// <c>{baseUrl}/chat/completions</c>, built once per base URL (a Uri is immutable; parsing one per request was
+    /// measurable on the hot path).
+    /// </summary>
+    private static Uri ChatUrl(Uri baseUrl) =>
+        ChatUrls.GetValue(baseUrl, static b => new Uri(b.OriginalString.TrimEnd('/') + "/chat/completions"));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Uri, Uri> ChatUrls = [];
+
+    /// <summary>
+    /// Target models as JSON strings, encoded once. Capped: <c>provider/model</c> names are the client's choice.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> ModelStrings = new(StringComparer.Ordinal);
+
     private static byte[] JsonString(string value)
+    {
+        if (ModelStrings.TryGetValue(value, out var cached))
+        {
+            return cached;
+        }
+        var encoded = EncodeJsonString(value);
+        if (ModelStrings.Count < 1024 && value.Length <= 256)
+        {
+            ModelStrings.TryAdd(value, encoded);
+        }
+        return encoded;
+    }
+
+    private static byte[] EncodeJsonString(string value)
     {
         var buffer = new ArrayBufferWriter<byte>(value.Length + 8);
         using (var writer = new Utf8JsonWriter(buffer))
