@@ -71,16 +71,44 @@ public sealed class MetricsClient(HttpClient http)
     }
 }
 
-/// <summary>Filters of the request log; empty fields are left out of the query.</summary>
-public sealed record RequestFilter(TimeWindow Window, string? Route = null, string? Provider = null, int? Status = null, string? Key = null, int Limit = 200)
+/// <summary>
+/// Filters of the request log; empty fields are left out of the query. <see cref="Status"/> is the attempt's upstream
+/// status: an exact code ("503") or a class ("5xx"), as Metrics.Service takes it.
+/// </summary>
+public sealed record RequestFilter(TimeWindow Window, string? Route = null, string? Provider = null, string? Status = null, string? Key = null, int Limit = 200)
 {
+    /// <summary>
+    /// True when <paramref name="status"/> is empty, a status code (100-599) or a class (1xx-5xx, any case); the
+    /// normalised form goes to <paramref name="normalised"/> ("5XX" becomes "5xx", " 503 " becomes "503", empty becomes null).
+    /// </summary>
+    public static bool TryStatus(string? status, out string? normalised)
+    {
+        normalised = null;
+        var s = status?.Trim();
+        if (string.IsNullOrEmpty(s))
+        {
+            return true;
+        }
+        if (s.Length == 3 && s[0] is >= '1' and <= '5' && s.EndsWith("xx", StringComparison.OrdinalIgnoreCase))
+        {
+            normalised = $"{s[0]}xx";
+            return true;
+        }
+        if (s.Length == 3 && int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var code) && code is >= 100 and <= 599)
+        {
+            normalised = s;
+            return true;
+        }
+        return false;
+    }
+
     /// <summary>The query string (without '?').</summary>
     public string ToQuery()
     {
         var query = new StringBuilder(Window.ToQuery());
         Append(query, "route", Route);
         Append(query, "provider", Provider);
-        Append(query, "status", Status?.ToString(CultureInfo.InvariantCulture));
+        Append(query, "status", Status);
         Append(query, "key", Key);
         Append(query, "limit", Limit.ToString(CultureInfo.InvariantCulture));
         return query.ToString();
@@ -204,6 +232,36 @@ public sealed record CascadeTier
     public decimal CostUsd { get; init; }
     /// <summary>0..1.</summary>
     public double? AvgConfidence { get; init; }
+    /// <summary>The tier's deployments: the routing document's target first, then any other its attempts went to.</summary>
+    public IReadOnlyList<CascadeTierDeployment> Deployments { get; init; } = [];
+    /// <summary>The tier's canary quality now; null when Router.Worker has measured none of its deployments.</summary>
+    public CascadeTierQuality? Quality { get; init; }
+}
+
+/// <summary>One deployment of a cascade tier and its quality from Router.Worker's health snapshot (null: not measured).</summary>
+public sealed record CascadeTierDeployment
+{
+    public string Provider { get; init; } = "";
+    public string Model { get; init; } = "";
+    /// <summary>Attempts it served at this tier in the window.</summary>
+    public long Attempts { get; init; }
+    /// <summary>0..1.</summary>
+    public double? QualityScore { get; init; }
+    public int? CanaryRuns { get; init; }
+    public int? CanaryPassed { get; init; }
+}
+
+/// <summary>
+/// A cascade tier's quality now: its deployments' scores (0..1) averaged by attempts, and the canaries behind them
+/// (Router.Worker keeps each deployment's last 50 runs).
+/// </summary>
+public sealed record CascadeTierQuality
+{
+    public double? Score { get; init; }
+    public int CanaryRuns { get; init; }
+    public int CanaryPassed { get; init; }
+    /// <summary>When Router.Worker computed the health snapshot the figures come from.</summary>
+    public DateTimeOffset At { get; init; }
 }
 
 /// <summary>The price the cost-saved estimate used for the last tier, USD per million tokens, and where it came from.</summary>

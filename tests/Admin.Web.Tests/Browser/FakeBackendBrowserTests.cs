@@ -38,6 +38,27 @@ public sealed class FakeBackendBrowserTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task The_overview_shows_open_slo_alerts_and_each_cascade_tiers_canary_quality()
+    {
+        var (context, page, errors) = await fixture.SignedInAsync();
+        await using var _ = context;
+
+        await BrowserHost.Nav(page, "Overview").ClickAsync();
+        var alerts = page.GetByRole(AriaRole.Table, new() { Name = "Open SLO alerts" });
+        await Expect(alerts.Locator("tbody tr")).ToHaveCountAsync(1);
+        await Expect(alerts).ToContainTextAsync("chat");
+        await Expect(alerts).ToContainTextAsync("16.5× / 7.2×");
+        var tiers = page.GetByRole(AriaRole.Table, new() { Name = "Cascade tiers" });
+        await Expect(tiers.Locator("tbody tr")).ToHaveCountAsync(2);
+        await Expect(tiers.Locator("tbody tr").Nth(0)).ToContainTextAsync("43/50 canaries passed");
+        await Expect(tiers.Locator("tbody tr").Nth(0)).ToContainTextAsync("86.0 %");
+        await Expect(tiers.Locator("tbody tr").Nth(1)).ToContainTextAsync("not measured");
+        await BrowserHost.AssertNoHorizontalScrollAsync(page);
+        await fixture.ScreenshotAsync(page, "fake-05-overview-cascade");
+        BrowserHost.AssertNoConsoleErrors(errors);
+    }
+
+    [Fact]
     public async Task A_hedged_request_opens_as_a_timeline_of_its_attempts()
     {
         var (context, page, errors) = await fixture.SignedInAsync();

@@ -55,7 +55,7 @@ public sealed class FormattingTests
     {
         var window = new TimeWindow(new DateTimeOffset(2026, 3, 14, 11, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 3, 14, 12, 0, 0, TimeSpan.Zero));
 
-        var query = new RequestFilter(window, Route: " ", Provider: "open ai", Status: 503).ToQuery();
+        var query = new RequestFilter(window, Route: " ", Provider: "open ai", Status: "503").ToQuery();
 
         Assert.Equal("from=2026-03-14T11%3A00%3A00.0000000Z&to=2026-03-14T12%3A00%3A00.0000000Z&provider=open%20ai&status=503&limit=200", query);
     }

@@ -14,6 +14,7 @@ public sealed class OverviewTests : AdminComponentTest
     {
         Http.On("GET /api/sla", "[]")
             .On("GET /api/sla?", r => (System.Net.HttpStatusCode.OK, r.RequestUri!.Query.Contains("groupBy=provider", StringComparison.Ordinal) ? providerSla : "[]"))
+            .On("GET /api/slo/alerts", "[]")
             .On("GET /api/slo", """[{"route":"chat","objective":{"availability":0.999,"ttftP95Ms":2500},"availability":0.998,"compliant":false,"errorBudgetRemaining":-0.5,"burnRate1h":3.2,"burnRate6h":1.1}]""")
             .On("GET /api/cost", """[{"group":"openai","costUsd":0.42,"usefulCostUsd":0.4,"hedgeCostUsd":0.01,"retryCostUsd":0.01,"requests":10}]""")
             .On("GET /api/timeseries", """[{"group":"openai","points":[{"t":"2026-03-14T11:59:00Z","requests":60,"errors":1,"p50":400,"p95":1200,"p99":2000,"ttftP95":600,"costUsd":0.01}]}]""");

@@ -53,6 +53,48 @@ public sealed class RequestLogTests : AdminComponentTest
     }
 
     [Fact]
+    public void A_status_class_goes_to_the_query_as_a_class()
+    {
+        Http.On("GET /api/requests?", Attempts);
+        var nav = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        nav.NavigateTo("/requests?status=5XX");
+
+        var cut = Render<RequestLog>();
+
+        cut.WaitForAssertion(() => Assert.Equal("5xx", LastQuery("GET /api/requests?", "status")));
+    }
+
+    [Fact]
+    public void A_status_that_is_neither_a_code_nor_a_class_is_refused_without_querying()
+    {
+        Http.On("GET /api/requests?", Attempts);
+        var nav = Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        nav.NavigateTo("/requests?status=50x");
+
+        var cut = Render<RequestLog>();
+
+        cut.WaitForAssertion(() => Assert.Contains("'50x' is not a status: type a code such as 503 or a class such as 5xx.", cut.Markup, StringComparison.Ordinal));
+        Assert.Equal(0, Http.Count("GET /api/requests"));
+        Assert.Empty(cut.FindAll("table[aria-label='Requests'] tbody tr button"));
+    }
+
+    [Theory]
+    [InlineData("503", true, "503")]
+    [InlineData(" 4xx ", true, "4xx")]
+    [InlineData("5XX", true, "5xx")]
+    [InlineData("", true, null)]
+    [InlineData(null, true, null)]
+    [InlineData("6xx", false, null)]
+    [InlineData("5x", false, null)]
+    [InlineData("99", false, null)]
+    [InlineData("abc", false, null)]
+    public void Status_filter_takes_a_code_or_a_class(string? input, bool valid, string? expected)
+    {
+        Assert.Equal(valid, RequestFilter.TryStatus(input, out var normalised));
+        Assert.Equal(expected, normalised);
+    }
+
+    [Fact]
     public void The_timeline_has_one_trace_per_outcome_with_the_winner_apart()
     {
         var rows = System.Text.Json.JsonSerializer.Deserialize<IReadOnlyList<RequestRow>>(Attempts, AdminJson.Options)!;

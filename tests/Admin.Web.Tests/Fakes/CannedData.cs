@@ -72,6 +72,40 @@ public sealed class CannedData(DateTimeOffset now)
         },
     ];
 
+    /// <summary><c>GET /api/slo/alerts</c>: a fast burn on chat still open, and an older one on cheap that cleared.</summary>
+    public JsonArray SloAlerts() =>
+    [
+        new JsonObject
+        {
+            ["route"] = "chat", ["raisedAt"] = Now.AddMinutes(-7).ToString("O"), ["burnRate1h"] = 16.5, ["burnRate6h"] = 7.2,
+            ["errorBudgetRemaining"] = -0.25, ["clearedAt"] = null,
+        },
+        new JsonObject
+        {
+            ["route"] = "cheap", ["raisedAt"] = Now.AddHours(-3).ToString("O"), ["burnRate1h"] = 15.0, ["burnRate6h"] = 6.5,
+            ["errorBudgetRemaining"] = 0.4, ["clearedAt"] = Now.AddHours(-2).ToString("O"),
+        },
+    ];
+
+    /// <summary>
+    /// <c>GET /api/cascade</c>: one route, the cheap tier with its canary quality, the expensive tier not measured yet.
+    /// </summary>
+    public JsonArray Cascade() =>
+    [
+        JsonNode.Parse($$$"""
+            {"route":"cheap","requests":600,"answered":596,"errors":4,"escalated":110,"escalatedShare":0.1833,
+             "tiers":[
+               {"tier":0,"models":["{{{Models["gemini"]}}}"],"answered":490,"share":0.8221,"attempts":600,"costUsd":0.0421,"avgConfidence":0.912,
+                "deployments":[{"provider":"gemini","model":"{{{Models["gemini"]}}}","attempts":600,"qualityScore":0.86,"canaryRuns":50,"canaryPassed":43}],
+                "quality":{"score":0.86,"canaryRuns":50,"canaryPassed":43,"at":"{{{Now.AddSeconds(-4):O}}}"}},
+               {"tier":1,"models":["{{{Models["openai"]}}}"],"answered":106,"share":0.1779,"attempts":112,"costUsd":0.412,"avgConfidence":null,
+                "deployments":[{"provider":"openai","model":"{{{Models["openai"]}}}","attempts":112,"qualityScore":null,"canaryRuns":null,"canaryPassed":null}],
+                "quality":null}],
+             "costUsd":0.4541,"lastTierCostUsd":2.1,"costSavedUsd":1.6459,"savedShare":0.7838,
+             "lastTier":{"tier":1,"model":"{{{Models["openai"]}}}","inputPerMTok":2.5,"outputPerMTok":10,"source":"routing-document"}}
+            """)!,
+    ];
+
     public static JsonArray Cost(string groupBy) => groupBy switch
     {
         "key" => [CostRow("team-a", 0.5m, 120), CostRow("ci-test", 0m, 0)],

@@ -81,21 +81,29 @@ public sealed class FakeBackend : IAsyncDisposable
         ["document"] = JsonNode.Parse(document),
     };
 
+    /// <summary>Metrics.Service's status filter: an exact code ("503") or a class ("5xx").</summary>
+    private static bool StatusMatches(int code, string filter) =>
+        filter.Length == 3 && filter.EndsWith("xx", StringComparison.OrdinalIgnoreCase)
+            ? code / 100 == filter[0] - '0'
+            : int.TryParse(filter, CultureInfo.InvariantCulture, out var exact) && code == exact;
+
     private static IResult Json(JsonNode node, int status = 200) => Results.Text(node.ToJsonString(), "application/json", statusCode: status);
 
     private void Map(WebApplication app)
     {
         app.MapGet("/api/sla", (string groupBy) => Json(HasTraffic ? Data.Sla(groupBy) : new JsonArray()));
         app.MapGet("/api/slo", () => Json(HasTraffic ? CannedData.Slo() : new JsonArray()));
+        app.MapGet("/api/slo/alerts", () => Json(HasTraffic ? Data.SloAlerts() : new JsonArray()));
+        app.MapGet("/api/cascade", () => Json(HasTraffic ? Data.Cascade() : new JsonArray()));
         app.MapGet("/api/cost", (string groupBy) => Json(HasTraffic ? CannedData.Cost(groupBy) : new JsonArray()));
         app.MapGet("/api/timeseries", (DateTimeOffset from, DateTimeOffset to) => Json(HasTraffic ? CannedData.TimeSeries(from, to) : new JsonArray()));
-        app.MapGet("/api/requests", (string? provider, string? route, string? key, int? status) =>
+        app.MapGet("/api/requests", (string? provider, string? route, string? key, string? status) =>
         {
             var rows = HasTraffic ? Data.Attempts() : [];
             var ids = rows.Where(r => (provider is null || (string?)r["provider"] == provider)
                                       && (route is null || (string?)r["route"] == route)
                                       && (key is null || (string?)r["keyName"] == key)
-                                      && (status is null || (int?)r["status"] == status))
+                                      && (status is null || StatusMatches((int)r["status"]!, status)))
                 .Select(r => (string?)r["requestId"]).ToHashSet();
             // Filters select attempts; the log returns every attempt of the requests they match, newest first.
             return Json(new JsonArray(rows.Where(r => ids.Contains((string?)r["requestId"])).Reverse().Select(r => (JsonNode)r.DeepClone()).ToArray()));
