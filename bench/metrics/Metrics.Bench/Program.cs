@@ -65,7 +65,7 @@ internal static class IngestBench
             var cpu = new CpuMeter(service.Process, postgres.ConnectionString, redis.ConnectionString, ServiceApplication);
             var cpuStart = await cpu.SampleAsync();
             watch.Restart();
-            await WatchAsync(db, postgres.ConnectionString, produced, watch, untilDrained: true);
+            await WatchAsync(db, postgres.ConnectionString, produced, watch, untilDrained: true, service: service.Process);
             var drained = watch.Elapsed.TotalSeconds;
             var drainCpu = await cpu.SampleAsync() - cpuStart;
             Console.WriteLine($"DRAIN: {produced:N0} events in {drained:F1} s = {produced / drained:N0} events/s (from service ready); load average {LoadAverage()}");
@@ -106,7 +106,7 @@ internal static class IngestBench
             var live = await producer;
             var producerCpu = BenchCpu() - producerCpuStart;
             var producing = watch.Elapsed.TotalSeconds;
-            await WatchAsync(db, postgres.ConnectionString, produced + live, watch, untilDrained: true, quiet: true);
+            await WatchAsync(db, postgres.ConnectionString, produced + live, watch, untilDrained: true, quiet: true, service: service.Process);
             var liveCpu = await cpu.SampleAsync() - liveCpuStart;
             Console.WriteLine($"LIVE: {live:N0} events produced at {live / (double)seconds:N0}/s; max lag {maxLag:N0} events; all stored {watch.Elapsed.TotalSeconds:F1} s after start; load average {LoadAverage()}");
             Console.WriteLine($"LIVE {liveCpu.PerThousand(live)}");
@@ -154,15 +154,29 @@ internal static class IngestBench
         return produced;
     }
 
-    private static async Task WatchAsync(IDatabase db, string cs, long expected, Stopwatch watch, bool untilDrained, bool quiet = false)
+    /// <summary>Waits until every event is stored; prints rows, lag and (with the service) its CPU per 1,000 events of each interval.</summary>
+    private static async Task WatchAsync(IDatabase db, string cs, long expected, Stopwatch watch, bool untilDrained, bool quiet = false,
+        Process? service = null)
     {
+        var lastRows = -1L;
+        var lastCpu = 0.0;
         while (true)
         {
             var rows = await RowsAsync(cs);
             var (pending, lag) = await GroupAsync(db);
+            service?.Refresh();
+            var cpu = service?.TotalProcessorTime.TotalSeconds ?? 0;
             if (!quiet)
             {
-                Console.WriteLine($"  t={watch.Elapsed.TotalSeconds,5:F1}s stored={rows,9:N0} lag={lag,9:N0} pending={pending,6:N0}");
+                // The service's own CPU over this interval per 1,000 rows stored in it: the JIT warm-up shows in the
+                // first seconds, the steady cost after.
+                var perK = lastRows >= 0 && rows > lastRows ? $" service CPU {(cpu - lastCpu) * 1e6 / (rows - lastRows),5:F0} ms/1k" : "";
+                Console.WriteLine($"  t={watch.Elapsed.TotalSeconds,5:F1}s stored={rows,9:N0} lag={lag,9:N0} pending={pending,6:N0}{perK}");
+            }
+            if (lastRows < 0 || rows > lastRows)
+            {
+                lastRows = rows;
+                lastCpu = cpu;
             }
             if (rows >= expected && pending + lag == 0)
             {
