@@ -5,6 +5,7 @@
 # Usage: bench/simulator/run.sh [sim-port] [duration] [rounds]     defaults: 9399 10s 2
 #   Environment: NODE_PORT (9398), CONNECTIONS (64), THREADS (2), WARMUP (10s), SKIP_BUILD=1 (use the existing Release build),
 #   SIM_ENV="DOTNET_X=1 ..." (extra environment for the simulator process, to compare runtime settings),
+#   SIM_DLL=/path/to/Provider.Simulator.dll (the build to measure; default the Release build of this checkout),
 #   BASE_DLL=/path/to/Provider.Simulator.dll (an earlier build, run as a third server "baseline" on port+2 in the
 #   same rounds, for a same-run before/after of a change; BASE_ENV is its extra environment).
 #
@@ -28,7 +29,7 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
 fi
 
 # shellcheck disable=SC2086
-env ${SIM_ENV:-} dotnet Provider.Simulator/bin/Release/net10.0/Provider.Simulator.dll --urls "http://127.0.0.1:${PORT}" >/tmp/simulator-bench.log 2>&1 &
+env ${SIM_ENV:-} dotnet "${SIM_DLL:-Provider.Simulator/bin/Release/net10.0/Provider.Simulator.dll}" --urls "http://127.0.0.1:${PORT}" >/tmp/simulator-bench.log 2>&1 &
 SIM=$!
 node bench/simulator/canned.js "${NODE_PORT}" >/tmp/simulator-bench-node.log 2>&1 &
 NODE=$!
