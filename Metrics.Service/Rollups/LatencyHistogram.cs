@@ -78,6 +78,20 @@ internal sealed class LatencyHistogram
         }
     }
 
+    /// <summary>Empties it for reuse (a dense one keeps its array).</summary>
+    public void Clear()
+    {
+        if (_dense is not null)
+        {
+            Array.Clear(_dense);
+        }
+        else
+        {
+            _counts.Clear();
+        }
+        Total = 0;
+    }
+
     /// <summary>Adds a packed histogram (<see cref="Pack"/>); null is empty.</summary>
     public void AddPacked(long[]? packed)
     {
@@ -100,6 +114,18 @@ internal sealed class LatencyHistogram
         }
         var rank = Math.Max(1, (long)Math.Ceiling(q * Total));
         long seen = 0;
+        if (_dense is not null)
+        {
+            for (var i = 0; i < BucketCount; i++)
+            {
+                seen += _dense[i];
+                if (seen >= rank)
+                {
+                    return Math.Round(ValueOf(i), 3);
+                }
+            }
+            return Math.Round(ValueOf(BucketCount - 1), 3);
+        }
         foreach (var bucket in SortedBuckets())
         {
             seen += CountAt(bucket);

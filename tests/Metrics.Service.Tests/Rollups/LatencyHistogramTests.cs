@@ -27,6 +27,30 @@ public sealed class LatencyHistogramTests
     }
 
     [Fact]
+    public void A_dense_histogram_reused_after_Clear_answers_as_a_fresh_sparse_one()
+    {
+        var random = new Random(4);
+        var dense = new LatencyHistogram(dense: true);
+        for (var round = 0; round < 3; round++)
+        {
+            var sparse = new LatencyHistogram();
+            for (var i = 0; i < 5000; i++)
+            {
+                var v = Math.Exp(random.NextDouble() * (8 + round)) * 0.2;
+                sparse.Record(v);
+            }
+            dense.AddPacked(sparse.Pack());
+            foreach (var q in new[] { 0.001, 0.5, 0.95, 0.99, 1.0 })
+            {
+                Assert.Equal(sparse.Percentile(q), dense.Percentile(q));
+            }
+            dense.Clear();
+            Assert.Equal(0, dense.Total);
+            Assert.Null(dense.Percentile(0.5));
+        }
+    }
+
+    [Fact]
     public void Every_bucket_midpoint_is_within_1_percent_of_both_its_edges()
     {
         for (var bucket = 1; bucket < LatencyHistogram.BucketCount - 1; bucket++)
