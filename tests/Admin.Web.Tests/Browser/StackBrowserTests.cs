@@ -209,6 +209,12 @@ public sealed partial class StackBrowserTests(StackFixture fixture)
         var failed = await table.Locator("tbody tr").CountAsync();
         Assert.True(failed > 0, "no 503 attempt in the log");
         await fixture.ScreenshotAsync(page, "real-10-requests-filtered");
+        // A class takes every 5xx: at least the 503s.
+        await page.Locator("#filter-status").FillAsync("5xx");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Apply filters" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("status=5xx"));
+        await Expect(table.Locator("tbody tr").First).ToBeVisibleAsync();
+        Assert.True(await table.Locator("tbody tr").CountAsync() >= failed, "5xx found fewer requests than 503");
 
         // A request whose first attempt met a 503 and whose retry answered: both attempts on the timeline.
         var retried = fixture.RetriedRequests[0];
