@@ -2,6 +2,7 @@
 # CPU profile of Provider.Simulator under the run.sh load (zero-latency profile, wrk -t2 -c64, post.lua):
 # perf samples with the JIT's perf map (W^X off, else perf cannot map JIT code in the double-mapped memfd), then the top frames by self time and by inclusive time.
 # Usage: bench/simulator/profile.sh [port] [seconds] [output-dir]      defaults: 9397 10 /tmp/simulator-profile
+#   Environment: SIM_DLL (another build), WARMUP (15s), SKIP_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PORT="${1:-9397}"
@@ -11,14 +12,15 @@ mkdir -p "$OUT"
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   dotnet build Provider.Simulator -c Release -v q -nologo -clp:ErrorsOnly >/dev/null
 fi
-DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 dotnet Provider.Simulator/bin/Release/net10.0/Provider.Simulator.dll --urls "http://127.0.0.1:${PORT}" >"$OUT/sim.log" 2>&1 &
+DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 dotnet "${SIM_DLL:-Provider.Simulator/bin/Release/net10.0/Provider.Simulator.dll}" --urls "http://127.0.0.1:${PORT}" >"$OUT/sim.log" 2>&1 &
 SIM=$!
 trap 'kill $SIM 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:${PORT}/alive" >/dev/null && break; sleep 0.2; done
 curl -sf -X PUT "http://127.0.0.1:${PORT}/_sim/providers/bench" -H 'Content-Type: application/json' \
   -d '{"type":"openai","ttftMs":{"p50":0,"p99":0},"tokensPerSecond":0,"outputTokens":40}' >/dev/null
 URL="http://127.0.0.1:${PORT}/bench/v1/chat/completions"
-timeout 60 wrk -t2 -c64 -d5s -s bench/simulator/post.lua "$URL" >/dev/null
+# Warm-up long enough for tier-1 code (on a loaded machine the JIT was still busy after 5 s).
+timeout 120 wrk -t2 -c64 -d"${WARMUP:-15s}" -s bench/simulator/post.lua "$URL" >/dev/null
 timeout 120 wrk -t2 -c64 -d"$((SECONDS_TO_RECORD + 4))s" -s bench/simulator/post.lua "$URL" >"$OUT/wrk.txt" &
 WRK=$!
 sleep 2
