@@ -50,6 +50,9 @@ public sealed partial class StackBrowserTests(StackFixture fixture)
         await Expect(slo).ToContainTextAsync("/ 99.00 %");
         await Expect(slo).ToContainTextAsync("p95 objective 2000 ms");
         await Expect(slo).ToContainTextAsync(new Regex("met|missed"));
+        // The cascade route's tiers with the canary quality the real Router.Worker measured.
+        var tiers = page.GetByRole(AriaRole.Table, new() { Name = "Cascade tiers" });
+        await Expect(tiers.Locator("tbody tr").Filter(new() { HasText = StackFixture.SecondModel })).ToContainTextAsync(new Regex(@"\d+/\d+ canaries passed"));
         foreach (var chart in new[] { "chart-requests", "chart-latency", "chart-ttft", "chart-errors" })
         {
             await Expect(page.Locator($"#{chart} .legendtext")).ToHaveTextAsync(Providers);
@@ -242,10 +245,10 @@ public sealed partial class StackBrowserTests(StackFixture fixture)
         await BrowserHost.AssertNoHorizontalScrollAsync(page);
         await fixture.ScreenshotAsync(page, "real-12-costs");
 
-        // No canary prompts in the stack's document: the page says how to get scores.
+        // The stack's document has a canary prompt: Router.Worker's scores per deployment.
         await BrowserHost.Nav(page, "Quality").ClickAsync();
-        await Expect(page.GetByText("No canary scores yet")).ToBeVisibleAsync();
-        await Expect(page.GetByText("monitoring.canaries")).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Quality score per deployment" })).ToContainTextAsync(StackFixture.SecondModel);
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Quality score per deployment" })).ToContainTextAsync("%");
         await fixture.ScreenshotAsync(page, "real-13-quality");
         BrowserHost.AssertNoConsoleErrors(errors);
     }

@@ -16,12 +16,16 @@ namespace Switchboard.Admin.Tests.Browser;
 /// The stack's document gets a second provider (<c>deepseek</c>, its own route <c>fast</c>, a quarter of its attempts
 /// answered 503 so retries, errors and 5xx rows exist; DeepSeek names its models without a date, hence allowFloating) and an SLO on <c>chat</c>: written to the <c>--config</c> file
 /// Metrics.Service reads its objectives from, and published through Router.Worker as the gateways' version 1.
+/// A cascade route <c>triage</c> (deepseek first, then the first provider) and a canary prompt Router.Worker runs on
+/// every deployment every few seconds, so the overview's cascade tiers carry the canary quality the real Router.Worker
+/// measured and Metrics.Service read from its health snapshot.
 /// </summary>
 public sealed class StackFixture : BrowserHost
 {
     public const string Second = "deepseek";
     public const string SecondModel = "deepseek-chat";
     public const int RequestsPerRoute = 24;
+    public const string Cascade = "triage";
 
     private readonly List<string> _log = [];
 
@@ -86,6 +90,29 @@ public sealed class StackFixture : BrowserHost
             }, TimeSpan.FromSeconds(30), $"{gateway.Name} serves route fast", ct);
         }
         await SendTrafficAsync(ct);
+        await SendCascadeTrafficAsync(ct);
+    }
+
+    /// <summary>Requests on the cascade route, then waits until Metrics.Service reports a tier with canary quality.</summary>
+    private async Task SendCascadeTrafficAsync(CancellationToken ct)
+    {
+        for (var i = 0; i < 8; i++)
+        {
+            try
+            {
+                await Client(Stack.Gateways[i % Stack.Gateways.Count].BaseAddress, Cascade).CompleteChatAsync([new UserChatMessage($"is {i} even? yes or no")], cancellationToken: ct);
+            }
+            catch (ClientResultException ex) when (ex.Status >= 500)
+            {
+                // deepseek's 503s can end a request too.
+            }
+        }
+        await UntilAsync(async () =>
+        {
+            var rows = await Metrics.GetCascadeAsync(TimeWindow.Last(TimeSpan.FromHours(1), TimeProvider.System), ct);
+            return rows.Any(r => r.Route == Cascade && r.Tiers.Any(t => t.Quality is { CanaryRuns: > 0 }));
+        }, TimeSpan.FromSeconds(60), "Metrics.Service reports the cascade tiers' canary quality", ct);
+        Log("cascade traffic counted with canary quality");
     }
 
     private async Task SendTrafficAsync(CancellationToken ct)
@@ -175,7 +202,18 @@ public sealed class StackFixture : BrowserHost
               "targets": [ { "provider": "{{Second}}", "model": "{{SecondModel}}", "allowFloating": true } ],
               "attemptTimeoutMs": 20000,
               "maxAttempts": 2
+            },
+            "{{Cascade}}": {
+              "strategy": "cascade", "scorer": "schema", "minConfidence": 0.5, "allowedAnswers": [ "yes", "no" ],
+              "targets": [ { "provider": "{{Second}}", "model": "{{SecondModel}}", "allowFloating": true },
+                           { "provider": "{{SwitchboardStack.Provider}}", "model": "{{SwitchboardStack.Model}}" } ],
+              "attemptTimeoutMs": 20000,
+              "maxAttempts": 2
             }
+          },
+          "monitoring": {
+            "canaryIntervalSeconds": 2,
+            "canaries": [ { "name": "answers", "prompt": "Say anything.", "match": "regex", "expected": "\\S" } ]
           },
           "keys": [ { "name": "faults", "key": "env:FAULTS_GATEWAY_KEY" } ]
         }
