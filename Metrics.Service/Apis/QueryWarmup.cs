@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Switchboard.Metrics.Cost;
 using Switchboard.Metrics.Data;
@@ -11,9 +12,10 @@ using Switchboard.Metrics.Timeseries;
 namespace Switchboard.Metrics.Apis;
 
 /// <summary>
-/// Runs each query path once against the real tables as soon as the schema is there (in the background: readiness
-/// does not wait for it), so the first operator's <c>/api/sla</c> is not the one paying the JIT, Npgsql's type
-/// handlers, the JSON contracts and cold PostgreSQL caches: that first query took 837 ms where the next took 87.
+/// Runs each query path once against the real tables as soon as the schema is there, so the first operator's
+/// <c>/api/sla</c> is not the one paying the JIT, Npgsql's type handlers, the JSON contracts and cold PostgreSQL
+/// caches: that first query took 837 ms where the next took 87. Readiness waits for it (<see cref="QueryWarmupHealthCheck"/>),
+/// at most <see cref="MaxWait"/>: a failed or slow warm-up only costs the first queries their head start.
 /// </summary>
 internal sealed partial class QueryWarmup(
     DatabaseMigrator migrator,
@@ -25,10 +27,32 @@ internal sealed partial class QueryWarmup(
     TimeProvider time,
     ILogger<QueryWarmup> logger) : BackgroundService
 {
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _migratedAt;
+
+    /// <summary>True once warmed (or failed, or given up waiting for): nothing more to wait for.</summary>
+    public bool IsDone => _done.Task.IsCompleted
+                          || (Interlocked.Read(ref _migratedAt) is var at && at != 0 && time.GetElapsedTime(at) > MaxWait);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await WarmAsync(stoppingToken);
+        }
+        finally
+        {
+            _done.TrySetResult();
+        }
+    }
+
+    private async Task WarmAsync(CancellationToken stoppingToken)
     {
         await migrator.Ready.WaitAsync(stoppingToken);
         var started = time.GetTimestamp();
+        Interlocked.Exchange(ref _migratedAt, started);
         // The window an operator asks first: the last 24 h to the second, so the raw edges are read too.
         var to = time.GetUtcNow();
         var from = to.AddHours(-24);
@@ -59,4 +83,11 @@ internal sealed partial class QueryWarmup(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Warming the query paths failed; the first queries will be slower")]
     private static partial void LogWarmupFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>Ready once the query paths are warm (see <see cref="QueryWarmup"/>).</summary>
+internal sealed class QueryWarmupHealthCheck(QueryWarmup warmup) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(warmup.IsDone ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("warming the query paths"));
 }

@@ -42,7 +42,8 @@ internal static class Extensions
         builder.Services.AddSingleton<TimeseriesQuery>();
         builder.Services.AddSingleton<CascadeReport>();
         builder.Services.AddScoped<RequestLogQuery>();
-        builder.Services.AddHostedService<QueryWarmup>();
+        builder.Services.AddSingleton<QueryWarmup>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueryWarmup>());
 
         builder.Services.AddSingleton<RouteObjectives>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RouteObjectives>());
@@ -51,7 +52,9 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SloMonitor>());
 
         builder.Services.AddSingleton<AdminKeyFilter>();
-        builder.Services.AddHealthChecks().AddCheck<SchemaHealthCheck>("metricsdb-schema", tags: ["ready"]);
+        builder.Services.AddHealthChecks()
+            .AddCheck<SchemaHealthCheck>("metricsdb-schema", tags: ["ready"])
+            .AddCheck<QueryWarmupHealthCheck>("query-warmup", tags: ["ready"]);
     }
 
     public static void MapApplicationEndpoints(this IEndpointRouteBuilder app)

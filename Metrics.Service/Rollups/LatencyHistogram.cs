@@ -78,20 +78,6 @@ internal sealed class LatencyHistogram
         }
     }
 
-    /// <summary>Empties it for reuse (a dense one keeps its array).</summary>
-    public void Clear()
-    {
-        if (_dense is not null)
-        {
-            Array.Clear(_dense);
-        }
-        else
-        {
-            _counts.Clear();
-        }
-        Total = 0;
-    }
-
     /// <summary>Adds a packed histogram (<see cref="Pack"/>); null is empty.</summary>
     public void AddPacked(long[]? packed)
     {
