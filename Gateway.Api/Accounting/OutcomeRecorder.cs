@@ -12,7 +12,7 @@ namespace Switchboard.Gateway.Accounting;
 
 /// <summary>
 /// Turns a finished request into one <see cref="OutcomeEvent"/> per attempt: tokens (the provider's usage, or
-/// counted with o200k_base when it gave none), cost from the price table, latency, TTFT, drift. Runs after the
+/// counted with o200k_base when it gave none for text it produced; estimated from sizes for attempts cut off first), cost from the price table, latency, TTFT, drift. Runs after the
 /// response is complete, so the client never waits for it.
 /// </summary>
 internal sealed class OutcomeRecorder(
@@ -33,11 +33,22 @@ internal sealed class OutcomeRecorder(
             // Refused or failed before generating: nothing billed.
             return (new TokenUsage(0, 0), false);
         }
+        var captured = attempt.Translator is IOutputTextSource source ? source.CapturedText : null;
+        if (attempt.Outcome == AttemptOutcome.Cancelled || (attempt.Completion is null && attempt.FirstTokenTimestamp is null && string.IsNullOrEmpty(captured)))
+        {
+            // Cut off by us (client gone, lost hedge) or before it produced anything: the upstream never got to
+            // report usage, and an estimate from sizes (about 4 bytes a token) is enough. Tokenizing would load
+            // o200k_base (~50 MB resident) on the first client that hangs up. The tokenizer stays for text an
+            // upstream produced and finished without reporting usage.
+            return (new TokenUsage(PromptTokensFromSize(state.Request), captured is null ? 0 : (captured.Length + 3) / 4), true);
+        }
         var input = tokens.CountPrompt(state.Request);
-        var output = attempt.Completion is { } c ? tokens.CountCompletion(c.Body)
-            : attempt.Translator is IOutputTextSource text ? tokens.Count(text.CapturedText) : 0;
+        var output = attempt.Completion is { } c ? tokens.CountCompletion(c.Body) : tokens.Count(captured);
         return (new TokenUsage(input, output), true);
     }
+
+    /// <summary>About 4 bytes of JSON request per prompt token (the body's framing makes it an overestimate for English text).</summary>
+    internal static int PromptTokensFromSize(ChatRequest request) => 3 + ((request.Body.Length + 3) / 4);
 
     public decimal CostOf(RequestState state, Attempt attempt) => state.Config.Prices.Cost(attempt.Target.Model, UsageOf(state, attempt).Usage);
 

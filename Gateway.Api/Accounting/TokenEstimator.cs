@@ -5,7 +5,7 @@ using Switchboard.Gateway.Providers;
 namespace Switchboard.Gateway.Accounting;
 
 /// <summary>
-/// Counts tokens with o200k_base when a provider reports no usage (or an attempt was cancelled before it did).
+/// Counts tokens with o200k_base when a provider reports no usage for text it produced, and for cost estimates.
 /// The vocabulary ships in a package, so this works offline; it is loaded on first use only.
 /// </summary>
 internal sealed class TokenEstimator

@@ -128,7 +128,7 @@ internal static class ChatCompletionsApi
                 context.Response.Headers.CacheControl = "no-cache";
                 context.Response.Headers["X-Accel-Buffering"] = "no";
                 context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-                await StreamRelay.RelayAsync(winner, context, services.TimeProvider, state.Token).ConfigureAwait(false);
+                await StreamRelay.RelayAsync(winner, context, services.TimeProvider, state.Token, TimeSpan.FromMilliseconds(services.Options.Value.StreamIdleTimeoutMs)).ConfigureAwait(false);
             }
             services.Pipeline.Report(winner);
         }

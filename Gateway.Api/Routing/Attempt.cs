@@ -26,8 +26,11 @@ internal sealed class Attempt : IDisposable
 {
     private const int MaxPendingBytes = 1024 * 1024;
 
-    private readonly CancellationTokenSource _timeout;
-    private readonly CancellationTokenSource _linked;
+    // One source per attempt: its own timeout timer, also cancelled by the request's token through a registration
+    // (a linked source on top of a timed one cost two more objects, two callback nodes and a registration list).
+    private readonly CancellationTokenSource _cts;
+    private readonly CancellationTokenRegistration _requestRegistration;
+    private readonly CancellationToken _requestToken;
     private readonly TimeProvider _timeProvider;
 
     public Attempt(int number, AttemptKind kind, Target target, AttemptContext context, TimeSpan timeout, CancellationToken requestToken, TimeProvider timeProvider)
@@ -37,8 +40,9 @@ internal sealed class Attempt : IDisposable
         Target = target;
         Context = context;
         _timeProvider = timeProvider;
-        _timeout = new CancellationTokenSource(timeout, timeProvider);
-        _linked = CancellationTokenSource.CreateLinkedTokenSource(requestToken, _timeout.Token);
+        _cts = new CancellationTokenSource(timeout, timeProvider);
+        _requestToken = requestToken;
+        _requestRegistration = requestToken.UnsafeRegister(static s => CancelQuietly((CancellationTokenSource)s!), _cts);
         StartedAt = timeProvider.GetUtcNow();
         StartTimestamp = timeProvider.GetTimestamp();
     }
@@ -51,7 +55,7 @@ internal sealed class Attempt : IDisposable
     public long StartTimestamp { get; }
     public long? FirstTokenTimestamp { get; private set; }
     public long? EndTimestamp { get; private set; }
-    public CancellationToken Token => _linked.Token;
+    public CancellationToken Token => _cts.Token;
     public Task<bool> Run { get; private set; } = Task.FromResult(false);
 
     public HttpResponseMessage? Response { get; private set; }
@@ -89,6 +93,17 @@ internal sealed class Attempt : IDisposable
 
     public void Start() => Run = RunAsync();
 
+    internal static void CancelQuietly(CancellationTokenSource cts)
+    {
+        try
+        {
+            cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     public void Cancel(CancelReason reason)
     {
         if (CancelReason == CancelReason.None)
@@ -97,7 +112,7 @@ internal sealed class Attempt : IDisposable
         }
         try
         {
-            _linked.Cancel();
+            _cts.Cancel();
         }
         catch (ObjectDisposedException)
         {
@@ -216,7 +231,7 @@ internal sealed class Attempt : IDisposable
             Retryable = false;
             return;
         }
-        SetFailure(ErrorClass.Timeout, _timeout.IsCancellationRequested ? "attempt timed out" : "request deadline reached");
+        SetFailure(ErrorClass.Timeout, !_requestToken.IsCancellationRequested ? "attempt timed out" : "request deadline reached");
     }
 
     private void Fail(UpstreamError error, bool inStream = false)
@@ -282,7 +297,7 @@ internal sealed class Attempt : IDisposable
         Reader?.Dispose();
         (Translator as IDisposable)?.Dispose();
         Response?.Dispose();
-        _linked.Dispose();
-        _timeout.Dispose();
+        _requestRegistration.Dispose();
+        _cts.Dispose();
     }
 }

@@ -11,8 +11,9 @@ namespace Switchboard.Gateway.Routing;
 /// <summary>Everything the pipeline knows about one client request; owns the request deadline.</summary>
 internal sealed class RequestState : IDisposable
 {
-    private readonly CancellationTokenSource _deadline;
+    // The deadline's timer, also cancelled when the client goes away (a registration, not a second, linked source).
     private readonly CancellationTokenSource _request;
+    private readonly CancellationTokenRegistration _clientRegistration;
 
     public RequestState(string requestId, ChatRequest request, ResolvedRoute route, GatewayConfig config, TimeProvider timeProvider, long receivedTimestamp, CancellationToken clientAborted)
     {
@@ -23,8 +24,8 @@ internal sealed class RequestState : IDisposable
         ReceivedAt = timeProvider.GetUtcNow();
         ReceivedTimestamp = receivedTimestamp;
         ClientAborted = clientAborted;
-        _deadline = new CancellationTokenSource(route.RequestTimeout, timeProvider);
-        _request = CancellationTokenSource.CreateLinkedTokenSource(_deadline.Token, clientAborted);
+        _request = new CancellationTokenSource(route.RequestTimeout, timeProvider);
+        _clientRegistration = clientAborted.UnsafeRegister(static s => Attempt.CancelQuietly((CancellationTokenSource)s!), _request);
     }
 
     public string RequestId { get; }
@@ -59,8 +60,8 @@ internal sealed class RequestState : IDisposable
         {
             a.Dispose();
         }
+        _clientRegistration.Dispose();
         _request.Dispose();
-        _deadline.Dispose();
     }
 }
 
