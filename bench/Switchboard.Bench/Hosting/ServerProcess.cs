@@ -70,6 +70,13 @@ internal sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"{name} did not answer {readyPath} within 60 s:\n{server.Tail()}");
     }
 
+    /// <summary>CPU time (user + system) the server has used so far.</summary>
+    public TimeSpan CpuTime()
+    {
+        _process.Refresh();
+        return _process.TotalProcessorTime;
+    }
+
     /// <summary>Resident set size in MB, from /proc.</summary>
     public double RssMb()
     {

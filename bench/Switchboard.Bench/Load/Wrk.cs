@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 namespace Switchboard.Bench.Load;
 
 /// <summary>Result of one wrk run: throughput and latency percentiles in milliseconds.</summary>
-internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Non2xx, long Errors);
+internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Non2xx, long Errors, long Requests = 0);
 
 /// <summary>Runs wrk (Debian package) against loopback with a POST body and headers, bounded in time.</summary>
 internal static partial class Wrk
@@ -54,11 +54,14 @@ internal static partial class Wrk
         var non2xx = Non2xx().Match(output) is { Success: true } n ? long.Parse(n.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
         var errors = SocketErrors().Match(output) is { Success: true } e
             ? e.Groups.Values.Skip(1).Sum(g => long.Parse(g.Value, CultureInfo.InvariantCulture)) : 0;
-        return new WrkResult(rps, Pct("50"), Pct("99"), non2xx, errors);
+        var requests = RequestCount().Match(output) is { Success: true } r ? long.Parse(r.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
+        return new WrkResult(rps, Pct("50"), Pct("99"), non2xx, errors, requests);
     }
 
     [GeneratedRegex(@"Requests/sec:\s+([\d.]+)")]
     private static partial Regex Rps();
+    [GeneratedRegex(@"(\d+) requests in ")]
+    private static partial Regex RequestCount();
     [GeneratedRegex(@"Non-2xx or 3xx responses:\s+(\d+)")]
     private static partial Regex Non2xx();
     [GeneratedRegex(@"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")]

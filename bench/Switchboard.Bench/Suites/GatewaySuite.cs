@@ -91,13 +91,19 @@ internal static class GatewaySuite
             await Wrk.RunAsync(t.Url, plain, t.Headers, 2, 16, TimeSpan.FromSeconds(5));
             await Wrk.RunAsync(t.Url, streamed, t.Headers, 2, 16, TimeSpan.FromSeconds(3));
             var rss = new RssSampler(t.Server);
+            // CPU the server spent per request at saturation: a side-by-side figure that other work on the machine
+            // skews far less than requests per second.
+            var cpu0 = t.Server?.CpuTime();
             var sat = await Wrk.RunAsync(t.Url, plain, t.Headers, 2, o.Connections, o.Duration);
+            var cpu1 = t.Server?.CpuTime();
             var satStream = await Wrk.RunAsync(t.Url, streamed, t.Headers, 2, o.Connections, o.Duration);
+            var cpu2 = t.Server?.CpuTime();
             var peakRss = rss.Stop();
             var one = await Wrk.RunAsync(t.Url, plain, t.Headers, 1, 1, o.Duration);
             var fixedRate = await Probes.FixedRateAsync(client, t.Url, plain, t.Headers, o.Rate, o.Duration);
             var ttfb = await Probes.StreamFirstByteAsync(client, t.Url, streamed, t.Headers, o.StreamSamples);
-            rows.Add(new Row(t.Name, sat, satStream, one, fixedRate, ttfb, peakRss));
+            rows.Add(new Row(t.Name, sat, satStream, one, fixedRate, ttfb, peakRss,
+                CpuMsPer1k(cpu1 - cpu0, sat.Requests), CpuMsPer1k(cpu2 - cpu1, satStream.Requests)));
         }
 
         Print(rows, o);
@@ -105,6 +111,11 @@ internal static class GatewaySuite
         if (portkey is not null) await portkey.DisposeAsync();
         return 0;
     }
+
+    private static double CpuMsPer1k(TimeSpan? cpu, long requests) =>
+        cpu is { } c && requests > 0 ? c.TotalMilliseconds * 1000 / requests : double.NaN;
+
+    private static string Cpu(double ms) => double.IsNaN(ms) ? "-" : ms.ToString("0", CultureInfo.InvariantCulture);
 
     private static string Body(string model, bool stream) =>
         $$"""{"model":"{{model}}","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}],"max_tokens":32{{(stream ? ",\"stream\":true" : "")}}}""";
@@ -116,12 +127,12 @@ internal static class GatewaySuite
         sb.AppendLine(CultureInfo.InvariantCulture, $"Gateway benchmark: {Environment.ProcessorCount} cores, {o.Duration.TotalSeconds:0} s per run, {o.Connections} connections at saturation, {o.Rate} req/s fixed rate, {o.StreamSamples} sequential streams.");
         sb.AppendLine("Added = through the proxy minus direct to the upstream, same run.");
         sb.AppendLine();
-        sb.AppendLine("| target | req/s (non-stream) | req/s (stream) | 1 conn p50 / p99 ms | added 1 conn p50 / p99 ms | fixed-rate p50 / p99 ms | added fixed-rate p50 / p99 ms | stream TTFB p50 / p99 ms | added TTFB p50 / p99 ms | peak RSS MB | errors |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| target | req/s (non-stream) | req/s (stream) | 1 conn p50 / p99 ms | added 1 conn p50 / p99 ms | fixed-rate p50 / p99 ms | added fixed-rate p50 / p99 ms | stream TTFB p50 / p99 ms | added TTFB p50 / p99 ms | peak RSS MB | server CPU ms per 1k req (non-stream / stream) | errors |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Name} | {r.Sat.RequestsPerSecond:0} | {r.SatStream.RequestsPerSecond:0} | {r.One.P50Ms:0.000} / {r.One.P99Ms:0.000} | {r.One.P50Ms - d.One.P50Ms:+0.000;-0.000} / {r.One.P99Ms - d.One.P99Ms:+0.000;-0.000} | {r.Fixed.P50:0.000} / {r.Fixed.P99:0.000} | {r.Fixed.P50 - d.Fixed.P50:+0.000;-0.000} / {r.Fixed.P99 - d.Fixed.P99:+0.000;-0.000} | {r.Ttfb.P50:0.000} / {r.Ttfb.P99:0.000} | {r.Ttfb.P50 - d.Ttfb.P50:+0.000;-0.000} / {r.Ttfb.P99 - d.Ttfb.P99:+0.000;-0.000} | {(double.IsNaN(r.PeakRssMb) ? "-" : r.PeakRssMb.ToString("0", CultureInfo.InvariantCulture))} | {r.Sat.Non2xx + r.Sat.Errors + r.SatStream.Non2xx + r.SatStream.Errors + r.Fixed.Failures + r.Ttfb.Failures} |");
+                $"| {r.Name} | {r.Sat.RequestsPerSecond:0} | {r.SatStream.RequestsPerSecond:0} | {r.One.P50Ms:0.000} / {r.One.P99Ms:0.000} | {r.One.P50Ms - d.One.P50Ms:+0.000;-0.000} / {r.One.P99Ms - d.One.P99Ms:+0.000;-0.000} | {r.Fixed.P50:0.000} / {r.Fixed.P99:0.000} | {r.Fixed.P50 - d.Fixed.P50:+0.000;-0.000} / {r.Fixed.P99 - d.Fixed.P99:+0.000;-0.000} | {r.Ttfb.P50:0.000} / {r.Ttfb.P99:0.000} | {r.Ttfb.P50 - d.Ttfb.P50:+0.000;-0.000} / {r.Ttfb.P99 - d.Ttfb.P99:+0.000;-0.000} | {(double.IsNaN(r.PeakRssMb) ? "-" : r.PeakRssMb.ToString("0", CultureInfo.InvariantCulture))} | {Cpu(r.CpuSat)} / {Cpu(r.CpuStream)} | {r.Sat.Non2xx + r.Sat.Errors + r.SatStream.Non2xx + r.SatStream.Errors + r.Fixed.Failures + r.Ttfb.Failures} |");
         }
         var sw = rows.FirstOrDefault(r => r.Name == "switchboard");
         var yarp = rows.FirstOrDefault(r => r.Name.StartsWith("yarp", StringComparison.Ordinal));
@@ -140,6 +151,7 @@ internal static class GatewaySuite
                 Judge("throughput vs bare YARP (non-stream)", ratio * 100, "0'%'", ">= 80%", ratio >= 0.8);
                 var streamRatio = sw.SatStream.RequestsPerSecond / yarp.SatStream.RequestsPerSecond;
                 Judge("throughput vs bare YARP (stream)", streamRatio * 100, "0'%'", ">= 80%", streamRatio >= 0.8);
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| (server CPU per request vs bare YARP, non-stream / stream) | {sw.CpuSat / yarp.CpuSat:0.00}x / {sw.CpuStream / yarp.CpuStream:0.00}x | - | info |");
             }
             if (pk is not null)
             {
@@ -178,7 +190,7 @@ internal static class GatewaySuite
     }
 
     private sealed record Target(string Name, ServerProcess? Server, string Url, string Model, IReadOnlyDictionary<string, string> Headers);
-    private sealed record Row(string Name, WrkResult Sat, WrkResult SatStream, WrkResult One, Latency Fixed, Latency Ttfb, double PeakRssMb);
+    private sealed record Row(string Name, WrkResult Sat, WrkResult SatStream, WrkResult One, Latency Fixed, Latency Ttfb, double PeakRssMb, double CpuSat, double CpuStream);
 
     /// <summary>Samples a server's RSS every 200 ms until stopped; returns the peak.</summary>
     private sealed class RssSampler
