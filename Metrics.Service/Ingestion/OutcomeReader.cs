@@ -82,7 +82,7 @@ internal static class OutcomeReader
             {
                 case 1 when name.SequenceEqual("v"u8): v = Int(ref reader); break;
                 case 4 when name.SequenceEqual("kind"u8):
-                    if (Kind(ref reader) is not { } k) return null;
+                    if (Member<AttemptKind>(ref reader) is not { } k) return null;
                     kind = k;
                     break;
                 case 4 when name.SequenceEqual("task"u8): task = Text(ref reader); break;
@@ -94,7 +94,7 @@ internal static class OutcomeReader
                     {
                         error = null;
                     }
-                    else if (Error(ref reader) is { } e)
+                    else if (Member<ErrorClass>(ref reader) is { } e)
                     {
                         error = e;
                     }
@@ -114,7 +114,7 @@ internal static class OutcomeReader
                 case 7 when name.SequenceEqual("attempt"u8): attempt = Int(ref reader); break;
                 case 7 when name.SequenceEqual("keyName"u8): keyName = Text(ref reader); break;
                 case 7 when name.SequenceEqual("outcome"u8):
-                    if (Outcome(ref reader) is not { } o) return null;
+                    if (Member<AttemptOutcome>(ref reader) is not { } o) return null;
                     outcome = o;
                     break;
                 case 7 when name.SequenceEqual("costUsd"u8): costUsd = Number(ref reader).GetDecimal(); break;
@@ -221,41 +221,25 @@ internal static class OutcomeReader
             _ => throw new FormatException(),
         };
 
-    private static AttemptKind? Kind(ref Utf8JsonReader reader) =>
-        Name(ref reader) switch
+    /// <summary>An enum member by its exact name (what <c>JsonStringEnumConverter</c> writes); null for anything else.</summary>
+    private static T? Member<T>(ref Utf8JsonReader reader) where T : struct, Enum
+    {
+        var name = Name(ref reader);
+        foreach (var (utf8, value) in Members<T>.All)
         {
-            var n when n.SequenceEqual("Primary"u8) => AttemptKind.Primary,
-            var n when n.SequenceEqual("Retry"u8) => AttemptKind.Retry,
-            var n when n.SequenceEqual("Hedge"u8) => AttemptKind.Hedge,
-            var n when n.SequenceEqual("Probe"u8) => AttemptKind.Probe,
-            var n when n.SequenceEqual("Canary"u8) => AttemptKind.Canary,
-            var n when n.SequenceEqual("Escalation"u8) => AttemptKind.Escalation,
-            _ => null,
-        };
+            if (name.SequenceEqual(utf8))
+            {
+                return value;
+            }
+        }
+        return null;
+    }
 
-    private static AttemptOutcome? Outcome(ref Utf8JsonReader reader) =>
-        Name(ref reader) switch
-        {
-            var n when n.SequenceEqual("Success"u8) => AttemptOutcome.Success,
-            var n when n.SequenceEqual("Failure"u8) => AttemptOutcome.Failure,
-            var n when n.SequenceEqual("Cancelled"u8) => AttemptOutcome.Cancelled,
-            _ => null,
-        };
-
-    private static ErrorClass? Error(ref Utf8JsonReader reader) =>
-        Name(ref reader) switch
-        {
-            var n when n.SequenceEqual("Timeout"u8) => ErrorClass.Timeout,
-            var n when n.SequenceEqual("Connect"u8) => ErrorClass.Connect,
-            var n when n.SequenceEqual("ServerError"u8) => ErrorClass.ServerError,
-            var n when n.SequenceEqual("RateLimited"u8) => ErrorClass.RateLimited,
-            var n when n.SequenceEqual("Auth"u8) => ErrorClass.Auth,
-            var n when n.SequenceEqual("ClientError"u8) => ErrorClass.ClientError,
-            var n when n.SequenceEqual("Malformed"u8) => ErrorClass.Malformed,
-            var n when n.SequenceEqual("StreamBreak"u8) => ErrorClass.StreamBreak,
-            var n when n.SequenceEqual("ClientCancelled"u8) => ErrorClass.ClientCancelled,
-            _ => null,
-        };
+    private static class Members<T> where T : struct, Enum
+    {
+        public static readonly (byte[] Utf8, T Value)[] All =
+            [.. Enum.GetValues<T>().Select(v => (System.Text.Encoding.UTF8.GetBytes(v.ToString()), v))];
+    }
 
     /// <summary>An enum's name as written (unescaped only: anything else goes to the serializer).</summary>
     private static ReadOnlySpan<byte> Name(ref Utf8JsonReader reader) =>
