@@ -95,6 +95,8 @@ internal static class ChatCompletionsApi
         {
             KeyName = key?.Name,
             Task = task.Length > 0 ? task : null,
+            TraceParent = TraceHeader(context, "traceparent"),
+            TraceState = TraceHeader(context, "tracestate"),
             Admission = admission,
         };
         if (route.Strategy == Switchboard.Contracts.Routing.RouteStrategies.Cascade)
@@ -204,6 +206,13 @@ internal static class ChatCompletionsApi
         var id = given.Count > 0 && given[0] is { Length: > 0 and <= 200 } g && !g.AsSpan().ContainsAnyExceptInRange('!', '~') ? g : NewRequestId();
         context.Response.Headers["x-request-id"] = id;
         return id;
+    }
+
+    /// <summary>A W3C trace context header worth forwarding: one value, visible ASCII (and spaces), bounded.</summary>
+    private static string? TraceHeader(HttpContext context, string name)
+    {
+        var values = context.Request.Headers[name];
+        return values.Count == 1 && values[0] is { Length: > 0 and <= 512 } v && !v.AsSpan().ContainsAnyExceptInRange(' ', '~') ? v : null;
     }
 
     private static readonly ulong IdSuffix = BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));

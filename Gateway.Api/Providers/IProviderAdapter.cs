@@ -91,6 +91,10 @@ public sealed record AttemptContext
     public required WarningSet Warnings { get; init; }
     /// <summary>True when the client asked for a stream.</summary>
     public bool Stream => Request.Stream;
+    /// <summary>The client's W3C <c>traceparent</c>, forwarded upstream when no tracing of our own propagates one.</summary>
+    public string? TraceParent { get; init; }
+    /// <summary>The client's W3C <c>tracestate</c>, forwarded with <see cref="TraceParent"/>.</summary>
+    public string? TraceState { get; init; }
 }
 
 /// <summary>A provider endpoint as the adapters see it: no routing, just where and how to call.</summary>

@@ -128,6 +128,16 @@ internal sealed class Attempt : IDisposable
         {
             var adapter = Target.Provider.Adapter;
             using var request = adapter.CreateRequest(Context);
+            if (Context.TraceParent is { } traceParent && System.Diagnostics.Activity.Current is null)
+            {
+                // No span of ours (tracing off): the client's trace context goes upstream as it came, so its trace
+                // still reaches the provider. With tracing on, HttpClient propagates our span, a child of it.
+                request.Headers.TryAddWithoutValidation("traceparent", traceParent);
+                if (Context.TraceState is { } traceState)
+                {
+                    request.Headers.TryAddWithoutValidation("tracestate", traceState);
+                }
+            }
             Response = await Target.Provider.Invoker.SendAsync(request, Token).ConfigureAwait(false);
             Status = (int)Response.StatusCode;
             // Read once: routing (headroom) and the outcome event both use it.

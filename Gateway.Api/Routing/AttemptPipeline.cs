@@ -36,6 +36,9 @@ internal sealed class RequestState : IDisposable
     public GatewayConfig Config { get; }
     public string? KeyName { get; init; }
     public string? Task { get; init; }
+    /// <summary>The client's W3C trace context headers (null when absent or malformed).</summary>
+    public string? TraceParent { get; init; }
+    public string? TraceState { get; init; }
 
     /// <summary>Admission's decision (key, cost estimate and cap, budget reservation), settled by the recorder.</summary>
     public Admission Admission { get; init; } = Admission.Free;
@@ -121,6 +124,8 @@ internal sealed class AttemptPipeline(
                 ResponseId = state.RequestId,
                 CreatedUnix = state.ReceivedAt.ToUnixTimeSeconds(),
                 Warnings = state.Warnings,
+                TraceParent = state.TraceParent,
+                TraceState = state.TraceState,
             };
             var attempt = new Attempt(state.Attempts.Count + 1, kind, target, context, route.AttemptTimeout, requestToken, timeProvider)
             {
