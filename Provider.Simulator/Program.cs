@@ -2,6 +2,7 @@ using Switchboard.Simulator.Extensions;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.WithoutRequestDiagnosticsUnlessExported();
 builder.AddApplicationServices();
 
 var app = builder.Build();

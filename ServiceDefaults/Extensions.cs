@@ -50,6 +50,22 @@ public static class Extensions
     }
 
     /// <summary>
+    /// For the services on a request hot path (the gateway, the simulator): when no telemetry is exported, turns off
+    /// ASP.NET Core's hosting diagnostics logger. While it is on at any level, Kestrel starts an Activity and a
+    /// logging scope for every request (and HttpClient a child Activity that injects traceparent upstream), and
+    /// without an exporter nothing reads them: pure per-request cost. That logger only writes request start/finish
+    /// lines, which the services filter at Warning anyway.
+    /// </summary>
+    public static TBuilder WithoutRequestDiagnosticsUnlessExported<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        if (!builder.IsTelemetryExported())
+        {
+            builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        }
+        return builder;
+    }
+
+    /// <summary>
     /// True when telemetry leaves the process (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, as Aspire does for every
     /// resource). Without it nothing would read spans or OpenTelemetry metrics, so none are made: an
     /// <see cref="System.Diagnostics.Activity"/> per request costs the hot path CPU and allocations only when

@@ -21,13 +21,7 @@ internal static class Extensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        if (!builder.IsTelemetryExported())
-        {
-            // ASP.NET Core starts an Activity for every request whenever its hosting logger is on at any level (for
-            // log scopes), and HttpClient then makes a child one and injects traceparent upstream. With no exporter,
-            // nothing reads them: pure per-request cost. (That logger only writes request start/finish lines.)
-            builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        }
+        builder.WithoutRequestDiagnosticsUnlessExported();
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section)
             .Validate(o => o.MaxRequestBodyBytes > 0 && o.OutcomeBufferCapacity > 0 && o.OutcomeBatchSize > 0, "Switchboard:Gateway values must be positive")
             .ValidateOnStart();
