@@ -110,13 +110,7 @@ internal sealed class Attempt : IDisposable
         {
             CancelReason = reason;
         }
-        try
-        {
-            _cts.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-        }
+        CancelQuietly(_cts);
     }
 
     /// <summary>True when this attempt reached the point where the pipeline can commit to it.</summary>

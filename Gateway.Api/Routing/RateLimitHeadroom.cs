@@ -109,10 +109,10 @@ internal readonly record struct RateLimitReading(
 /// <summary>Rate-limit headroom learned from provider headers, for admission and strategies.</summary>
 internal interface IRateLimitHeadroom
 {
-    /// <summary>Reads <c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c> and <c>Retry-After</c> from an upstream answer.</summary>
-    void Observe(string provider, HttpResponseMessage response, TimeSpan? retryAfter);
-
-    /// <summary>The same, from a reading already taken of the answer.</summary>
+    /// <summary>
+    /// Takes a reading of <c>x-ratelimit-*</c>, <c>anthropic-ratelimit-*</c> (<see cref="RateLimitReading.From"/>) and
+    /// the <c>Retry-After</c> of an upstream answer.
+    /// </summary>
     void Observe(string provider, RateLimitReading reading, TimeSpan? retryAfter);
 
     /// <summary>Remaining share of requests and tokens (0..1), when the provider said.</summary>
@@ -134,12 +134,6 @@ internal sealed class RateLimitHeadroomTracker(TimeProvider timeProvider) : IRat
     private static readonly TimeSpan DefaultReset = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, State> _states = new(StringComparer.Ordinal);
-
-    public void Observe(string provider, HttpResponseMessage response, TimeSpan? retryAfter)
-    {
-        ArgumentNullException.ThrowIfNull(response);
-        Observe(provider, RateLimitReading.From(response, timeProvider.GetUtcNow()), retryAfter);
-    }
 
     public void Observe(string provider, RateLimitReading reading, TimeSpan? retryAfter)
     {

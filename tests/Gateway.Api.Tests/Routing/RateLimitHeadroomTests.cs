@@ -37,7 +37,7 @@ public sealed class RateLimitHeadroomTests
         var time = new FakeTimeProvider(Start);
         var tracker = new RateLimitHeadroomTracker(time);
         using var r = Answer(("x-ratelimit-limit-requests", "100"), ("x-ratelimit-remaining-requests", "0"), ("x-ratelimit-reset-requests", "20s"));
-        tracker.Observe("p", r, null);
+        tracker.Observe("p", RateLimitReading.From(r, time.GetUtcNow()), null);
         Assert.False(tracker.HasHeadroom("p"));
         Assert.Equal(0, tracker.Get("p")!.Requests);
         time.Advance(TimeSpan.FromSeconds(19.9));
@@ -53,7 +53,7 @@ public sealed class RateLimitHeadroomTests
         var tracker = new RateLimitHeadroomTracker(time);
         using var r = Answer(("anthropic-ratelimit-tokens-limit", "1000"), ("anthropic-ratelimit-tokens-remaining", "0"),
             ("anthropic-ratelimit-tokens-reset", Start.AddSeconds(30).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture)));
-        tracker.Observe("a", r, null);
+        tracker.Observe("a", RateLimitReading.From(r, time.GetUtcNow()), null);
         Assert.False(tracker.HasHeadroom("a"));
         time.Advance(TimeSpan.FromSeconds(31));
         Assert.True(tracker.HasHeadroom("a"));
@@ -66,13 +66,13 @@ public sealed class RateLimitHeadroomTests
         var tracker = new RateLimitHeadroomTracker(time);
         using (var ok = Answer(("x-ratelimit-limit-requests", "100"), ("x-ratelimit-remaining-requests", "40")))
         {
-            tracker.Observe("p", ok, null);
+            tracker.Observe("p", RateLimitReading.From(ok, time.GetUtcNow()), null);
         }
         Assert.True(tracker.HasHeadroom("p"));
         Assert.Equal(0.4, tracker.Get("p")!.Requests);
         using (var limited = Answer())
         {
-            tracker.Observe("p", limited, TimeSpan.FromSeconds(3));
+            tracker.Observe("p", RateLimitReading.From(limited, time.GetUtcNow()), TimeSpan.FromSeconds(3));
         }
         Assert.False(tracker.HasHeadroom("p"));
         Assert.True(tracker.IsCoolingDown("p"));
