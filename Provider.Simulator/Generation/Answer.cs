@@ -18,7 +18,6 @@ internal sealed record ToolCall(string Id, string Name, string Arguments, string
 internal sealed record Choice(string[] Pieces, ToolCall? Tool, string[] Thinking, PieceLogprob[]? Logprobs, FinishReason Finish)
 {
     public string Text => string.Concat(Pieces);
-    public string ThinkingText => string.Concat(Thinking);
     public int Tokens => Pieces.Length + (Tool?.Pieces.Length ?? 0) + Thinking.Length;
 }
 
