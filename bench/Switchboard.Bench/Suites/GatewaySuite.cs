@@ -18,7 +18,7 @@ internal static class GatewaySuite
 
     public static async Task<int> RunAsync(BenchOptions o)
     {
-        LoadAverage.Before = LoadAverage.Now();
+        var loadBefore = ScenarioSuite.LoadAverage();
         var root = o.RepoRoot;
         await using var redis = await RedisProcess.StartAsync();
         var simPort = ServerProcess.FreePort();
@@ -106,7 +106,7 @@ internal static class GatewaySuite
                 CpuMsPer1k(cpu1 - cpu0, sat.Requests), CpuMsPer1k(cpu2 - cpu1, satStream.Requests)));
         }
 
-        Print(rows, o);
+        Print(rows, o, loadBefore);
         File.Delete(config);
         if (portkey is not null) await portkey.DisposeAsync();
         return 0;
@@ -120,7 +120,7 @@ internal static class GatewaySuite
     private static string Body(string model, bool stream) =>
         $$"""{"model":"{{model}}","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}],"max_tokens":32{{(stream ? ",\"stream\":true" : "")}}}""";
 
-    private static void Print(List<Row> rows, BenchOptions o)
+    private static void Print(List<Row> rows, BenchOptions o, string loadBefore)
     {
         var d = rows[0];
         var sb = new StringBuilder();
@@ -167,26 +167,9 @@ internal static class GatewaySuite
             Judge("peak RSS under load (MB)", sw.PeakRssMb, "0", "<= 150", sw.PeakRssMb <= 150);
         }
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"load average: {LoadAverage.Before} at start, {LoadAverage.Now()} at end (1, 5, 15 min; other work on the machine skews absolute figures, not the side-by-side ratios as much)");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"load average: {loadBefore} at start, {ScenarioSuite.LoadAverage()} at end (1, 5, 15 min; other work on the machine skews absolute figures, not the side-by-side ratios as much)");
         Console.WriteLine(sb.ToString());
         if (o.Output is not null) File.WriteAllText(o.Output, sb.ToString());
-    }
-
-    private static class LoadAverage
-    {
-        public static string Before { get; set; } = "?";
-
-        public static string Now()
-        {
-            try
-            {
-                return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-            }
-            catch (IOException)
-            {
-                return "?";
-            }
-        }
     }
 
     private sealed record Target(string Name, ServerProcess? Server, string Url, string Model, IReadOnlyDictionary<string, string> Headers);

@@ -151,7 +151,8 @@ internal static class ScenarioSuite
 
     private static int Errors(List<(TimeSpan At, CallResult Result)> calls) => calls.Count(c => !c.Result.Ok);
 
-    private static string LoadAverage()
+    /// <summary>The 1, 5 and 15 minute load averages, for the tables of every suite.</summary>
+    internal static string LoadAverage()
     {
         try
         {
