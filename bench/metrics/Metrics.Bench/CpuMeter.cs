@@ -18,26 +18,31 @@ internal sealed class CpuMeter(Process service, string postgres, string redis, s
     {
         service.Refresh();
         var serviceCpu = service.TotalProcessorTime.TotalSeconds;
-        double pg = 0;
-        await using (var connection = new NpgsqlConnection(postgres))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE application_name = @name", connection);
-            command.Parameters.AddWithValue("name", applicationName);
-            await using var reader = await command.ExecuteReaderAsync();
-            while (await reader.ReadAsync())
-            {
-                pg += ProcessCpu(reader.GetInt32(0));
-            }
-        }
+        var pg = await PostgresCpuAsync(postgres, applicationName);
         await using var admin = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true");
         var info = (await admin.GetServer(admin.GetEndPoints()[0]).InfoAsync("cpu")).SelectMany(g => g).ToDictionary(p => p.Key, p => p.Value);
         var redisCpu = double.Parse(info["used_cpu_user"], CultureInfo.InvariantCulture) + double.Parse(info["used_cpu_sys"], CultureInfo.InvariantCulture);
         return new CpuSample(serviceCpu, pg, redisCpu);
     }
 
+    /// <summary>user + system seconds of the PostgreSQL backends serving connections named <paramref name="applicationName"/>.</summary>
+    internal static async Task<double> PostgresCpuAsync(string postgres, string applicationName)
+    {
+        await using var connection = new NpgsqlConnection(postgres);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE application_name = @name", connection);
+        command.Parameters.AddWithValue("name", applicationName);
+        double total = 0;
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            total += ProcessCpu(reader.GetInt32(0));
+        }
+        return total;
+    }
+
     /// <summary>user + system seconds of a process (0 when it is gone).</summary>
-    internal static double ProcessCpu(int pid)
+    private static double ProcessCpu(int pid)
     {
         try
         {

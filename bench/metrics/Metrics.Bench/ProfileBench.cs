@@ -1,14 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using StackExchange.Redis;
 using Switchboard.Contracts.Outcomes;
 using Switchboard.Contracts.Redis;
-using Switchboard.Metrics.Data;
 using Switchboard.Metrics.Ingestion;
-using Switchboard.Testing;
 
 namespace Switchboard.Metrics.Bench;
 
@@ -32,127 +27,100 @@ internal static class ProfileBench
         var json = events.ConvertAll(e => JsonSerializer.Serialize(e, ContractJson.Default.OutcomeEvent));
         Console.WriteLine($"== profile: {events.Count:N0} events at {rate:N0} requests/s of traffic, batches of {batchSize:N0}; load average {IngestBench.LoadAverage()}");
 
-        var redis = new RedisServer();
-        var postgres = new PostgresDatabase();
-        await redis.InitializeAsync();
-        await postgres.InitializeAsync();
-        try
+        await using var stores = await BenchStores.StartAsync();
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(stores.Redis.ConnectionString);
+        var db = mux.GetDatabase();
+        await BenchStores.AddOutcomesAsync(db, json);
+        await db.StreamCreateConsumerGroupAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, "0");
+
+        var read = 0L;
+        var readCpu = await CpuAsync(async () =>
         {
-            await using var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
-            var db = mux.GetDatabase();
-            for (var i = 0; i < json.Count; i += 5000)
+            while (true)
             {
-                var batch = db.CreateBatch();
-                var adds = json.Skip(i).Take(5000).Select(j => batch.StreamAddAsync(RedisKeys.OutcomesStream, RedisKeys.OutcomeField, j)).ToList();
-                batch.Execute();
-                await Task.WhenAll(adds);
-            }
-            await db.StreamCreateConsumerGroupAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, "0");
-
-            var read = 0L;
-            var readCpu = await CpuAsync(async () =>
-            {
-                while (true)
+                var entries = await db.StreamReadGroupAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, "p", ">", batchSize);
+                if (entries.Length == 0)
                 {
-                    var entries = await db.StreamReadGroupAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, "p", ">", batchSize);
-                    if (entries.Length == 0)
-                    {
-                        return;
-                    }
-                    read += entries.Length;
-                    await db.StreamAcknowledgeAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, [.. entries.Select(e => e.Id)]);
+                    return;
                 }
-            });
-            Report("XREADGROUP + XACK", readCpu, read);
+                read += entries.Length;
+                await db.StreamAcknowledgeAsync(RedisKeys.OutcomesStream, RedisKeys.MetricsConsumerGroup, [.. entries.Select(e => e.Id)]);
+            }
+        });
+        Report("XREADGROUP + XACK", readCpu, read);
 
-            // UTF-8 once, outside the measured block: the service parses the stream entry's bytes as they come.
-            var utf8 = json.ConvertAll(System.Text.Encoding.UTF8.GetBytes);
-            var parsed = new List<OutcomeEvent>(json.Count);
-            var parseCpu = await CpuAsync(() =>
+        // UTF-8 once, outside the measured block: the service parses the stream entry's bytes as they come.
+        var utf8 = json.ConvertAll(System.Text.Encoding.UTF8.GetBytes);
+        var parsed = new List<OutcomeEvent>(json.Count);
+        var parseCpu = await CpuAsync(() =>
+        {
+            foreach (var bytes in utf8)
+            {
+                OutcomeParser.TryParse(bytes, out var e, out _);
+                parsed.Add(e!);
+            }
+            return Task.CompletedTask;
+        });
+        Report("JSON parse + validate", parseCpu, parsed.Count);
+
+        // Side by side, same payloads, same run: the source-generated contract (the code before the fast reader) and
+        // the fast reader alone, each twice in turn so neither pays the JIT in its measured round.
+        for (var round = 1; round <= 2; round++)
+        {
+            var serializerCpu = await CpuAsync(() =>
             {
                 foreach (var bytes in utf8)
                 {
-                    OutcomeParser.TryParse(bytes, out var e, out _);
-                    parsed.Add(e!);
+                    _ = OutcomeParser.Deserialize(bytes);
                 }
                 return Task.CompletedTask;
             });
-            Report("JSON parse + validate", parseCpu, parsed.Count);
-
-            // Side by side, same payloads, same run: the source-generated contract (the code before the fast reader) and
-            // the fast reader alone, each twice in turn so neither pays the JIT in its measured round.
-            for (var round = 1; round <= 2; round++)
+            var readerCpu = await CpuAsync(() =>
             {
-                var serializerCpu = await CpuAsync(() =>
+                foreach (var bytes in utf8)
                 {
-                    foreach (var bytes in utf8)
-                    {
-                        _ = OutcomeParser.Deserialize(bytes);
-                    }
-                    return Task.CompletedTask;
-                });
-                var readerCpu = await CpuAsync(() =>
-                {
-                    foreach (var bytes in utf8)
-                    {
-                        _ = OutcomeReader.TryRead(bytes) ?? throw new InvalidOperationException("the fast reader refused a gateway event");
-                    }
-                    return Task.CompletedTask;
-                });
-                Report($"  parse round {round}: serializer (before)", serializerCpu, utf8.Count);
-                Report($"  parse round {round}: fast reader (now)", readerCpu, utf8.Count);
-            }
-
-            var deltaCpu = await CpuAsync(() =>
-            {
-                foreach (var chunk in parsed.Chunk(batchSize))
-                {
-                    var (minutes, hours) = BatchWriter.BuildDeltas(chunk, null);
-                    var dims = BatchWriter.DimensionDeltas(minutes);
-                    var dimHours = BatchWriter.DimensionDeltas(hours);
-                    foreach (var cell in minutes.Values.Concat(hours.Values).Concat(dims.Values).Concat(dimHours.Values))
-                    {
-                        cell.Latency.Pack();
-                        cell.Ttft.Pack();
-                    }
+                    _ = OutcomeReader.TryRead(bytes) ?? throw new InvalidOperationException("the fast reader refused a gateway event");
                 }
                 return Task.CompletedTask;
             });
-            Report("rollup deltas (full + dimensions, packed)", deltaCpu, parsed.Count);
-
-            var cs = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { ApplicationName = "metrics-profile" }.ConnectionString;
-            var services = new ServiceCollection()
-                .AddDbContextPool<MetricsDbContext>(o => o.UseNpgsql(cs))
-                .AddSingleton<MetricsDatabase>()
-                .AddSingleton<BatchWriter>()
-                .BuildServiceProvider();
-            await using (var scope = services.CreateAsyncScope())
-            {
-                await scope.ServiceProvider.GetRequiredService<MetricsDbContext>().Database.MigrateAsync();
-            }
-            var writer = services.GetRequiredService<BatchWriter>();
-            await writer.WriteAsync(parsed.Take(100).ToList(), CancellationToken.None); // JIT and the pooled connection
-            var pgBefore = await PostgresCpuAsync(postgres.ConnectionString);
-            var watch = Stopwatch.StartNew();
-            var writeCpu = await CpuAsync(async () =>
-            {
-                foreach (var chunk in parsed.Skip(100).Chunk(batchSize))
-                {
-                    await writer.WriteAsync(chunk, CancellationToken.None);
-                }
-            });
-            var wall = watch.Elapsed.TotalSeconds;
-            var pg = await PostgresCpuAsync(postgres.ConnectionString) - pgBefore;
-            Report("BatchWriter client side (COPY, rollup merge)", writeCpu, parsed.Count - 100);
-            Report("BatchWriter PostgreSQL backend", pg, parsed.Count - 100);
-            Console.WriteLine($"BatchWriter wall: {(parsed.Count - 100) / wall:N0} events/s; load average {IngestBench.LoadAverage()}");
+            Report($"  parse round {round}: serializer (before)", serializerCpu, utf8.Count);
+            Report($"  parse round {round}: fast reader (now)", readerCpu, utf8.Count);
         }
-        finally
+
+        var deltaCpu = await CpuAsync(() =>
         {
-            await redis.DisposeAsync();
-            NpgsqlConnection.ClearAllPools();
-            await Cleanup.DropAsync(postgres);
-        }
+            foreach (var chunk in parsed.Chunk(batchSize))
+            {
+                var (minutes, hours) = BatchWriter.BuildDeltas(chunk, null);
+                var dims = BatchWriter.DimensionDeltas(minutes);
+                var dimHours = BatchWriter.DimensionDeltas(hours);
+                foreach (var cell in minutes.Values.Concat(hours.Values).Concat(dims.Values).Concat(dimHours.Values))
+                {
+                    cell.Latency.Pack();
+                    cell.Ttft.Pack();
+                }
+            }
+            return Task.CompletedTask;
+        });
+        Report("rollup deltas (full + dimensions, packed)", deltaCpu, parsed.Count);
+
+        const string writerApplication = "metrics-profile";
+        var writer = await stores.MigratedWriterAsync(writerApplication);
+        await writer.WriteAsync(parsed.Take(100).ToList(), CancellationToken.None); // JIT and the pooled connection
+        var pgBefore = await CpuMeter.PostgresCpuAsync(stores.Postgres, writerApplication);
+        var watch = Stopwatch.StartNew();
+        var writeCpu = await CpuAsync(async () =>
+        {
+            foreach (var chunk in parsed.Skip(100).Chunk(batchSize))
+            {
+                await writer.WriteAsync(chunk, CancellationToken.None);
+            }
+        });
+        var wall = watch.Elapsed.TotalSeconds;
+        var pg = await CpuMeter.PostgresCpuAsync(stores.Postgres, writerApplication) - pgBefore;
+        Report("BatchWriter client side (COPY, rollup merge)", writeCpu, parsed.Count - 100);
+        Report("BatchWriter PostgreSQL backend", pg, parsed.Count - 100);
+        Console.WriteLine($"BatchWriter wall: {(parsed.Count - 100) / wall:N0} events/s; load average {IngestBench.LoadAverage()}");
     }
 
     private static void Report(string stage, double cpuSeconds, long events) =>
@@ -166,19 +134,5 @@ internal static class ProfileBench
         await work();
         process.Refresh();
         return (process.TotalProcessorTime - before).TotalSeconds;
-    }
-
-    private static async Task<double> PostgresCpuAsync(string cs)
-    {
-        await using var connection = new NpgsqlConnection(cs);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE application_name = 'metrics-profile'", connection);
-        double total = 0;
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            total += CpuMeter.ProcessCpu(reader.GetInt32(0));
-        }
-        return total;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Switchboard.Testing;
+using Switchboard.Testing.Stack;
 
 namespace Switchboard.Metrics.Bench;
 
@@ -83,31 +84,12 @@ internal sealed class ServiceProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static DirectoryInfo? FindRepository(string start)
-    {
-        var dir = new DirectoryInfo(start);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Aspire.sln")))
-        {
-            dir = dir.Parent;
-        }
-        return dir;
-    }
-
-    private static string Locate()
-    {
-        // Another build of the service (say, the code before a change, for a side-by-side baseline).
-        if (Environment.GetEnvironmentVariable("METRICS_SERVICE_DLL") is { Length: > 0 } other)
-        {
-            return File.Exists(other) ? other : throw new FileNotFoundException("METRICS_SERVICE_DLL not found", other);
-        }
-        var configuration = AppContext.BaseDirectory.Contains("/Debug/", StringComparison.Ordinal) ? "Debug" : "Release";
-        // The repository above the bench's output, or (a bench built with -o elsewhere) above the working directory.
-        var dir = FindRepository(AppContext.BaseDirectory) ?? FindRepository(Environment.CurrentDirectory);
-        if (dir is null)
-        {
-            throw new InvalidOperationException("Run the bench from the repository (Aspire.sln not found above " + AppContext.BaseDirectory + ")");
-        }
-        var dll = Path.Combine(dir.FullName, "Metrics.Service", "bin", configuration, "net10.0", "Metrics.Service.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("Build Metrics.Service first", dll);
-    }
+    /// <summary>
+    /// The service's build of this bench's configuration in this repository (<see cref="RepoLayout"/>), or another
+    /// build named by METRICS_SERVICE_DLL (say, the code before a change, for a side-by-side baseline).
+    /// </summary>
+    private static string Locate() =>
+        Environment.GetEnvironmentVariable("METRICS_SERVICE_DLL") is { Length: > 0 } other
+            ? File.Exists(other) ? other : throw new FileNotFoundException("METRICS_SERVICE_DLL not found", other)
+            : RepoLayout.Dll("Metrics.Service");
 }
