@@ -51,14 +51,19 @@ internal sealed partial class OutcomeStreamTrimmer(
             return 0;
         }
 
-        // Oldest entry some group still needs: its lowest pending entry, else the first one after what it was given.
+        // Oldest entry some group still needs: the first one after what it was given, or its lowest pending entry.
+        // XINFO GROUPS already says how many entries each group has pending; XPENDING (for the lowest one's id, which
+        // XINFO does not give) is asked only of a group that has some. Entries a group is given after XINFO answered
+        // lie above its last-delivered id, so the floor stays safe; one acknowledged since only leaves more kept.
         var floor = StreamId.Max;
         foreach (var group in groups)
         {
-            var pending = await db.StreamPendingAsync(RedisKeys.OutcomesStream, group.Name);
-            var needed = pending.PendingMessageCount > 0
-                ? StreamId.Parse(pending.LowestPendingMessageId.ToString())
-                : StreamId.Parse(group.LastDeliveredId ?? "0-0").Next();
+            var needed = StreamId.Parse(group.LastDeliveredId ?? "0-0").Next();
+            if (group.PendingMessageCount > 0
+                && await db.StreamPendingAsync(RedisKeys.OutcomesStream, group.Name) is { PendingMessageCount: > 0 } pending)
+            {
+                needed = StreamId.Min(needed, StreamId.Parse(pending.LowestPendingMessageId.ToString()));
+            }
             floor = StreamId.Min(floor, needed);
         }
 
