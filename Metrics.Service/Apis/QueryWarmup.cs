@@ -29,11 +29,11 @@ internal sealed partial class QueryWarmup(
 {
     public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
 
-    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _finished;
     private long _migratedAt;
 
     /// <summary>True once warmed (or failed, or given up waiting for): nothing more to wait for.</summary>
-    public bool IsDone => _done.Task.IsCompleted
+    public bool IsDone => _finished
                           || (Interlocked.Read(ref _migratedAt) is var at && at != 0 && time.GetElapsedTime(at) > MaxWait);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,7 +44,7 @@ internal sealed partial class QueryWarmup(
         }
         finally
         {
-            _done.TrySetResult();
+            _finished = true;
         }
     }
 
@@ -85,9 +85,15 @@ internal sealed partial class QueryWarmup(
     private static partial void LogWarmupFailed(ILogger logger, Exception exception);
 }
 
-/// <summary>Ready once the query paths are warm (see <see cref="QueryWarmup"/>).</summary>
+/// <summary>
+/// Ready once the query paths are warm (see <see cref="QueryWarmup"/>). Warming up is an expected state, not a failure:
+/// Degraded (which <c>/health</c> answers with 503 in this service, see <c>AddApplicationServices</c>), so the health
+/// check service logs it as a warning that says "warming up", not as an error.
+/// </summary>
 internal sealed class QueryWarmupHealthCheck(QueryWarmup warmup) : IHealthCheck
 {
+    public const string WarmingUp = "warming up the query paths";
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(warmup.IsDone ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("warming the query paths"));
+        Task.FromResult(warmup.IsDone ? HealthCheckResult.Healthy() : HealthCheckResult.Degraded(WarmingUp));
 }

@@ -136,7 +136,9 @@ internal sealed class CascadeReport(MetricsDatabase database, RouteObjectives ro
     {
         var tiered = facts.Where(f => f.Tier is not null).ToList();
         var answered = tiered.Sum(f => f.Answered);
-        var targets = document?.Routes.GetValueOrDefault(route) is { Strategy: RouteStrategies.Cascade } cascade ? cascade.Targets : [];
+        // The route's cascade in the routing document (none: not a cascade there now, or no document): looked up once.
+        IReadOnlyList<TargetConfig> targets = document?.Routes.GetValueOrDefault(route) is { Strategy: RouteStrategies.Cascade } cascade
+            ? cascade.Targets : [];
         // Every tier of the document, asked in the window or not (the last tier's quality matters most when it never was).
         var tierNumbers = tiered.Select(f => f.Tier!.Value).Concat(Enumerable.Range(0, targets.Count)).Distinct().Order();
         var tiers = tierNumbers
@@ -155,7 +157,7 @@ internal sealed class CascadeReport(MetricsDatabase database, RouteObjectives ro
             })
             .ToList();
         var cost = Math.Round(facts.Sum(f => f.CostUsd), 8);
-        var price = LastTierPriceOf(route, tiered, document);
+        var price = LastTierPriceOf(targets, tiered, document);
         decimal? baseline = null;
         if (price is not null)
         {
@@ -195,16 +197,19 @@ internal sealed class CascadeReport(MetricsDatabase database, RouteObjectives ro
         })];
     }
 
-    /// <summary>The last tier and its price: the routing document's when it has one, else fitted from the window.</summary>
-    private static LastTierPrice? LastTierPriceOf(string route, List<TierFacts> tiered, RoutingDocument? document)
+    /// <summary>
+    /// The last tier and its price: the routing document's (<paramref name="targets"/>: the route's cascade there) when it
+    /// has one, else fitted from the window.
+    /// </summary>
+    private static LastTierPrice? LastTierPriceOf(IReadOnlyList<TargetConfig> targets, List<TierFacts> tiered, RoutingDocument? document)
     {
         int? last = null;
         string? model = null;
-        if (document?.Routes.GetValueOrDefault(route) is { Strategy: RouteStrategies.Cascade, Targets.Count: > 0 } config)
+        if (targets.Count > 0)
         {
-            last = config.Targets.Count - 1;
-            model = config.Targets[^1].Model;
-            if (document.Prices.GetValueOrDefault(model) is { } listed)
+            last = targets.Count - 1;
+            model = targets[^1].Model;
+            if (document?.Prices.GetValueOrDefault(model) is { } listed)
             {
                 return new LastTierPrice(last.Value, model, listed.InputPerMTok, listed.OutputPerMTok, "routing-document");
             }

@@ -15,6 +15,9 @@ internal sealed partial class DatabaseMigrator(IServiceScopeFactory scopes, Time
 
     public bool IsReady => _ready.Task.IsCompletedSuccessfully;
 
+    /// <summary>Why the last attempt failed (null before the first attempt ends and once migrated).</summary>
+    public string? LastFailure { get; private set; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(250);
@@ -26,11 +29,13 @@ internal sealed partial class DatabaseMigrator(IServiceScopeFactory scopes, Time
                 var db = scope.ServiceProvider.GetRequiredService<MetricsDbContext>();
                 await db.Database.MigrateAsync(stoppingToken);
                 LogMigrated(logger);
+                LastFailure = null;
                 _ready.TrySetResult();
                 return;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
+                LastFailure = ex.Message;
                 LogMigrationFailed(logger, delay.TotalSeconds, ex);
                 await Task.Delay(delay, time, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Switchboard.Metrics.Apis;
 using Switchboard.Metrics.Cascade;
@@ -55,6 +57,9 @@ internal static class Extensions
         builder.Services.AddHealthChecks()
             .AddCheck<SchemaHealthCheck>("metricsdb-schema", tags: ["ready"])
             .AddCheck<QueryWarmupHealthCheck>("query-warmup", tags: ["ready"]);
+        // Start-up (migrations, warm-up) reports Degraded, so that it is not logged as a failure; not ready all the same.
+        // ServiceDefaults maps /health without options, so its middleware takes these; /alive has its own.
+        builder.Services.Configure<HealthCheckOptions>(o => o.ResultStatusCodes[HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable);
     }
 
     public static void MapApplicationEndpoints(this IEndpointRouteBuilder app)
