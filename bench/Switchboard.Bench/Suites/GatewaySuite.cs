@@ -53,6 +53,9 @@ internal static class GatewaySuite
         var yarpPort = ServerProcess.FreePort();
         await using var yarp = await ServerProcess.StartAsync("yarp", "dotnet",
             [o.Dll("YarpForwarder", "bench"), "--urls", $"http://127.0.0.1:{yarpPort}", "--upstream", sim.BaseUrl], yarpPort, "/health");
+        var barePort = ServerProcess.FreePort();
+        await using var bare = await ServerProcess.StartAsync("bare", "dotnet",
+            [o.Dll("BareForwarder", "bench"), "--urls", $"http://127.0.0.1:{barePort}", "--upstream", sim.BaseUrl], barePort, "/health");
         ServerProcess? portkey = null;
         if (!o.SkipPortkey)
         {
@@ -68,6 +71,7 @@ internal static class GatewaySuite
             new("direct", null, $"{sim.BaseUrl}/bench/v1/chat/completions", Model, new Dictionary<string, string> { ["Authorization"] = "Bearer sim-key" }),
             new("switchboard", gateway, $"{gateway.BaseUrl}/v1/chat/completions", "bench", new Dictionary<string, string> { ["Authorization"] = $"Bearer {GatewayKey}" }),
             new("yarp (bare)", yarp, $"{yarp.BaseUrl}/bench/v1/chat/completions", Model, new Dictionary<string, string> { ["Authorization"] = "Bearer sim-key" }),
+            new("bare forwarder", bare, $"{bare.BaseUrl}/bench/v1/chat/completions", Model, new Dictionary<string, string> { ["Authorization"] = "Bearer sim-key" }),
         };
         if (portkey is not null)
         {
@@ -136,6 +140,7 @@ internal static class GatewaySuite
         }
         var sw = rows.FirstOrDefault(r => r.Name == "switchboard");
         var yarp = rows.FirstOrDefault(r => r.Name.StartsWith("yarp", StringComparison.Ordinal));
+        var bare = rows.FirstOrDefault(r => r.Name == "bare forwarder");
         var pk = rows.FirstOrDefault(r => r.Name.StartsWith("portkey", StringComparison.Ordinal));
         if (sw is not null)
         {
@@ -153,6 +158,14 @@ internal static class GatewaySuite
                 Judge("throughput vs bare YARP (stream)", streamRatio * 100, "0'%'", ">= 80%", streamRatio >= 0.8);
                 sb.AppendLine(CultureInfo.InvariantCulture, $"| (server CPU per request vs bare YARP, non-stream / stream) | {sw.CpuSat / yarp.CpuSat:0.00}x / {sw.CpuStream / yarp.CpuStream:0.00}x | - | info |");
             }
+            if (bare is not null)
+            {
+                var ratio = sw.Sat.RequestsPerSecond / bare.Sat.RequestsPerSecond;
+                Judge("throughput vs bare forwarder (non-stream)", ratio * 100, "0'%'", ">= 80%", ratio >= 0.8);
+                var streamRatio = sw.SatStream.RequestsPerSecond / bare.SatStream.RequestsPerSecond;
+                Judge("throughput vs bare forwarder (stream)", streamRatio * 100, "0'%'", ">= 80%", streamRatio >= 0.8);
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| (server CPU per request vs bare forwarder, non-stream / stream) | {sw.CpuSat / bare.CpuSat:0.00}x / {sw.CpuStream / bare.CpuStream:0.00}x | - | info |");
+            }
             if (pk is not null)
             {
                 var ratio = sw.Sat.RequestsPerSecond / pk.Sat.RequestsPerSecond;
@@ -162,6 +175,14 @@ internal static class GatewaySuite
             var addedP99 = sw.One.P99Ms - d.One.P99Ms;
             var addedTtfb = sw.Ttfb.P50 - d.Ttfb.P50;
             Judge("added latency, 1 connection, p50 (ms)", addedP50, "+0.000;-0.000", "<= 0.15", addedP50 <= 0.15);
+            foreach (var floor in new[] { yarp, bare })
+            {
+                if (floor is not null)
+                {
+                    // What the extra hop itself costs on this machine: a proxy that does nothing but forward.
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"| (added p50 at 1 connection of {floor.Name}: the floor of a .NET proxy here) | {floor.One.P50Ms - d.One.P50Ms:+0.000;-0.000} | - | info |");
+                }
+            }
             Judge("added latency, 1 connection, p99 (ms)", addedP99, "+0.000;-0.000", "<= 1", addedP99 <= 1);
             Judge("added stream time to first byte, p50 (ms)", addedTtfb, "+0.000;-0.000", "<= 1", addedTtfb <= 1);
             Judge("peak RSS under load (MB)", sw.PeakRssMb, "0", "<= 150", sw.PeakRssMb <= 150);
