@@ -59,4 +59,9 @@ public static class RedisKeys
     public const string BudgetSpentField = "spentNanoUsd";
     /// <summary>Field of <see cref="KeyBudget"/>: reserved by requests in flight, integer nano-USD.</summary>
     public const string BudgetReservedField = "reservedNanoUsd";
+
+    /// <summary>USD as the budget ledger's integer nano-USD (rounded to the nearest, halves away from zero).</summary>
+    public static long ToNanoUsd(decimal usd) => (long)decimal.Round(usd * 1_000_000_000m, MidpointRounding.AwayFromZero);
+    /// <summary>The budget ledger's integer nano-USD as USD (exact).</summary>
+    public static decimal FromNanoUsd(long nano) => nano / 1_000_000_000m;
 }

@@ -89,15 +89,11 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
     private readonly ConcurrentDictionary<string, Local> _local = new(StringComparer.Ordinal);
     private int _degraded;
 
-    public static long ToNano(decimal usd) => (long)decimal.Round(usd * 1_000_000_000m, MidpointRounding.AwayFromZero);
-
-    public static decimal FromNano(long nano) => nano / 1_000_000_000m;
-
     /// <summary>Reserves <paramref name="amountUsd"/> for a request; null (with what is left) when over budget.</summary>
     public async ValueTask<(BudgetReservation? Reservation, decimal SpentUsd)> ReserveAsync(string keyName, decimal budgetUsd, decimal amountUsd, TimeSpan holdFor)
     {
-        var amount = Math.Max(1, ToNano(amountUsd));
-        var budget = ToNano(budgetUsd);
+        var amount = Math.Max(1, RedisKeys.ToNanoUsd(amountUsd));
+        var budget = RedisKeys.ToNanoUsd(budgetUsd);
         var member = $"{Guid.NewGuid():N}:{amount.ToString(CultureInfo.InvariantCulture)}";
         var local = _local.GetOrAdd(keyName, static _ => new Local());
         if (await redis.GetDatabaseAsync().ConfigureAwait(false) is { } db)
@@ -114,7 +110,7 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
                 {
                     local.SpentSeen = spent;
                 }
-                return ((long)result[0] == 1 ? new BudgetReservation(keyName, amount, member, shared: true) : null, FromNano(spent + local.Unsynced));
+                return ((long)result[0] == 1 ? new BudgetReservation(keyName, amount, member, shared: true) : null, RedisKeys.FromNanoUsd(spent + local.Unsynced));
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
             {
@@ -126,10 +122,10 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
             var spent = local.SpentSeen + local.Unsynced;
             if (spent + local.Reserved + amount > budget)
             {
-                return (null, FromNano(spent));
+                return (null, RedisKeys.FromNanoUsd(spent));
             }
             local.Reserved += amount;
-            return (new BudgetReservation(keyName, amount, member, shared: false), FromNano(spent));
+            return (new BudgetReservation(keyName, amount, member, shared: false), RedisKeys.FromNanoUsd(spent));
         }
     }
 
@@ -141,7 +137,7 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
         {
             return;
         }
-        var actual = Math.Max(0, ToNano(actualUsd));
+        var actual = Math.Max(0, RedisKeys.ToNanoUsd(actualUsd));
         var local = _local.GetOrAdd(reservation.KeyName, static _ => new Local());
         if (reservation.Shared && await redis.GetDatabaseAsync().ConfigureAwait(false) is { } db)
         {
@@ -177,7 +173,7 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
 
     /// <summary>Spend of a key as this process knows it (Redis's last answer plus unsynced local spend).</summary>
     public decimal SpentUsd(string keyName) =>
-        _local.TryGetValue(keyName, out var l) ? FromNano(l.SpentSeen + l.Unsynced) : 0m;
+        _local.TryGetValue(keyName, out var l) ? RedisKeys.FromNanoUsd(l.SpentSeen + l.Unsynced) : 0m;
 
     /// <summary>Adds spend settled locally while Redis was down to Redis; true when nothing is left to sync.</summary>
     public async Task<bool> ReconcileAsync()
@@ -207,7 +203,7 @@ internal sealed partial class BudgetLedger(SharedRedis redis, TimeProvider timeP
                 {
                     local.SpentSeen = spent;
                 }
-                LogReconciled(name, FromNano(delta));
+                LogReconciled(name, RedisKeys.FromNanoUsd(delta));
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
             {

@@ -142,7 +142,7 @@ internal sealed class GatewayKeyStore(ControlDb db, IConnectionMultiplexer redis
         return [.. keys.Select((k, i) => k with { SpentUsd = NanoUsd(ledgers[i][0]), ReservedUsd = NanoUsd(ledgers[i][1]) })];
     }
 
-    private static decimal NanoUsd(RedisValue value) => value.TryParse(out long nano) ? nano / 1_000_000_000m : 0m;
+    private static decimal NanoUsd(RedisValue value) => value.TryParse(out long nano) ? RedisKeys.FromNanoUsd(nano) : 0m;
 
     /// <summary>Writes every key to Redis (the leader does it at start and on a schedule, in case Redis lost them).</summary>
     public async Task MirrorAllAsync(CancellationToken ct)
