@@ -213,7 +213,7 @@ internal sealed class GeminiDialect : Dialect
         for (var i = 0; i < answer.Choices.Length; i++)
         {
             var choice = answer.Choices[i];
-            WriteCandidate(w, i, choice, choice.Tool is null ? choice.Text : null, choice.Tool, Finish(choice.Finish), choice.Logprobs is null ? null : (0, choice.Pieces.Length));
+            WriteCandidate(w, i, choice, choice.Tool is null ? choice.Pieces : [], choice.Tool, Finish(choice.Finish), choice.Logprobs is null ? null : (0, choice.Pieces.Length));
         }
 
         w.WriteEndArray();
@@ -236,7 +236,7 @@ internal sealed class GeminiDialect : Dialect
                 // Gemini sends a function call whole, in one chunk; it still counts every argument piece.
                 yield return token;
                 token += tool.Pieces.Length;
-                Frame(output, sse, ref first, answer, c, null, tool, Finish(choice.Finish), null, token);
+                Frame(output, sse, ref first, answer, c, [], tool, Finish(choice.Finish), null, token);
                 continue;
             }
 
@@ -245,7 +245,7 @@ internal sealed class GeminiDialect : Dialect
                 yield return token;
                 token++;
                 var last = i == choice.Pieces.Length - 1;
-                Frame(output, sse, ref first, answer, c, choice.Pieces[i], null, last ? Finish(choice.Finish) : null,
+                Frame(output, sse, ref first, answer, c, choice.Pieces.AsSpan(i, 1), null, last ? Finish(choice.Finish) : null,
                     choice.Logprobs is null ? null : (i, 1), token);
             }
         }
@@ -256,7 +256,7 @@ internal sealed class GeminiDialect : Dialect
         }
     }
 
-    private static void Frame(IBufferWriter<byte> output, bool sse, ref bool first, Answer answer, int index, string? text, ToolCall? tool, string? finish, (int From, int Count)? logprobs, int tokensSoFar)
+    private static void Frame(IBufferWriter<byte> output, bool sse, ref bool first, Answer answer, int index, ReadOnlySpan<string> text, ToolCall? tool, string? finish, (int From, int Count)? logprobs, int tokensSoFar)
     {
         if (sse)
         {
@@ -286,7 +286,9 @@ internal sealed class GeminiDialect : Dialect
         }
     }
 
-    private static void WriteCandidate(Utf8JsonWriter w, int index, Choice choice, string? text, ToolCall? tool, string? finish, (int From, int Count)? logprobs)
+    // text: the content pieces this candidate carries (all of the choice's in a body, one in a stream chunk), written
+    // joined without building the joined string.
+    private static void WriteCandidate(Utf8JsonWriter w, int index, Choice choice, ReadOnlySpan<string> text, ToolCall? tool, string? finish, (int From, int Count)? logprobs)
     {
         w.WriteStartObject();
         w.WriteStartObject("content");
@@ -302,7 +304,7 @@ internal sealed class GeminiDialect : Dialect
         }
         else
         {
-            w.WriteString("text", text ?? "");
+            Json.WriteConcatenated(w, "text", text);
         }
 
         w.WriteEndObject();

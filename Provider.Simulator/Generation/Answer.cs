@@ -17,7 +17,6 @@ internal sealed record ToolCall(string Id, string Name, string Arguments, string
 // One generated choice. Every piece (content, tool-argument fragment, thinking) is one output token.
 internal sealed record Choice(string[] Pieces, ToolCall? Tool, string[] Thinking, PieceLogprob[]? Logprobs, FinishReason Finish)
 {
-    public string Text => string.Concat(Pieces);
     public int Tokens => Pieces.Length + (Tool?.Pieces.Length ?? 0) + Thinking.Length;
 }
 

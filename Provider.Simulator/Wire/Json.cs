@@ -24,8 +24,14 @@ internal static class Json
     }
 
     // Writes "name": the pieces joined, without making the joined string (a pooled buffer holds the characters).
-    public static void WriteConcatenated(Utf8JsonWriter w, string name, string[] pieces)
+    public static void WriteConcatenated(Utf8JsonWriter w, string name, ReadOnlySpan<string> pieces)
     {
+        if (pieces.Length == 1)
+        {
+            w.WriteString(name, pieces[0]);
+            return;
+        }
+
         var length = 0;
         foreach (var piece in pieces)
         {
