@@ -17,6 +17,13 @@ internal sealed partial class RedisKeySync(SharedRedis redis, KeyDirectory keys,
 {
     internal static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim _refresh = new(1, 1);
+    private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes once the change announcements are subscribed to: from then on a published change applies within a
+    /// second. Before it (the gateway's first connect to Redis) the table is read when the subscription is made.
+    /// </summary>
+    internal Task Subscribed => _subscribed.Task;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,6 +41,7 @@ internal sealed partial class RedisKeySync(SharedRedis redis, KeyDirectory keys,
                         var queue = await mux.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisKeys.ChangesChannel)).ConfigureAwait(false);
                         queue.OnMessage(message => OnChange(message.Message));
                         subscribed = true;
+                        _subscribed.TrySetResult();
                     }
                     catch (Exception ex) when (ex is RedisException or TimeoutException)
                     {
