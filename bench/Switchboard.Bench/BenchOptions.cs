@@ -12,6 +12,8 @@ internal sealed record BenchOptions
     public int Connections { get; init; } = 64;
     public int Rate { get; init; } = 500;
     public int StreamSamples { get; init; } = 300;
+    /// <summary>Measured rounds per target (gateway suite); each round visits every target in turn.</summary>
+    public int Rounds { get; init; } = 3;
     public bool SkipPortkey { get; init; }
     public string? Output { get; init; }
 
@@ -31,6 +33,8 @@ internal sealed record BenchOptions
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
         var root = Value("--repo") ?? FindRepoRoot();
+        var rounds = int.Parse(Value("--rounds") ?? "3", CultureInfo.InvariantCulture);
+        if (rounds < 1) throw new ArgumentException("--rounds must be at least 1");
         return new BenchOptions
         {
             Suite = suite,
@@ -40,6 +44,7 @@ internal sealed record BenchOptions
             Connections = int.Parse(Value("--connections") ?? "64", CultureInfo.InvariantCulture),
             Rate = int.Parse(Value("--rate") ?? "500", CultureInfo.InvariantCulture),
             StreamSamples = int.Parse(Value("--streams") ?? "300", CultureInfo.InvariantCulture),
+            Rounds = rounds,
             SkipPortkey = args.Contains("--no-portkey"),
             Output = Value("--out"),
         };

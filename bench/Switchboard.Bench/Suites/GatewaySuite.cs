@@ -18,6 +18,7 @@ internal static class GatewaySuite
 
     public static async Task<int> RunAsync(BenchOptions o)
     {
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
         var loadBefore = ScenarioSuite.LoadAverage();
         var root = o.RepoRoot;
         await using var redis = await RedisProcess.StartAsync();
@@ -83,37 +84,57 @@ internal static class GatewaySuite
             }));
         }
 
-        var rows = new List<Row>();
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
         foreach (var t in targets)
         {
-            Console.Error.WriteLine($"bench: {t.Name} ...");
-            var plain = Body(t.Model, stream: false);
-            var streamed = Body(t.Model, stream: true);
+            Console.Error.WriteLine($"bench: {t.Name} warm-up ...");
             // Warm-up, both paths: connection pools, and tiered JIT (code reaches its optimized tier only after
             // thousands of calls, later on a busy machine; a gateway has more code on its path than a bare forwarder).
-            await Wrk.RunAsync(t.Url, plain, t.Headers, 2, 16, TimeSpan.FromSeconds(5));
-            await Wrk.RunAsync(t.Url, streamed, t.Headers, 2, 16, TimeSpan.FromSeconds(3));
-            var rss = new RssSampler(t.Server);
-            // CPU the server spent per request at saturation: a side-by-side figure that other work on the machine
-            // skews far less than requests per second.
-            var cpu0 = t.Server?.CpuTime();
-            var sat = await Wrk.RunAsync(t.Url, plain, t.Headers, 2, o.Connections, o.Duration);
-            var cpu1 = t.Server?.CpuTime();
-            var satStream = await Wrk.RunAsync(t.Url, streamed, t.Headers, 2, o.Connections, o.Duration);
-            var cpu2 = t.Server?.CpuTime();
-            var peakRss = rss.Stop();
-            var one = await Wrk.RunAsync(t.Url, plain, t.Headers, 1, 1, o.Duration);
-            var fixedRate = await Probes.FixedRateAsync(client, t.Url, plain, t.Headers, o.Rate, o.Duration);
-            var ttfb = await Probes.StreamFirstByteAsync(client, t.Url, streamed, t.Headers, o.StreamSamples);
-            rows.Add(new Row(t.Name, sat, satStream, one, fixedRate, ttfb, peakRss,
-                CpuMsPer1k(cpu1 - cpu0, sat.Requests), CpuMsPer1k(cpu2 - cpu1, satStream.Requests)));
+            await Wrk.RunAsync(t.Url, t.Plain, t.Headers, 2, 16, TimeSpan.FromSeconds(5));
+            await Wrk.RunAsync(t.Url, t.Streamed, t.Headers, 2, 16, TimeSpan.FromSeconds(3));
         }
 
-        Print(rows, o, loadBefore);
+        // Rounds: each visits every target in turn, so drift in the machine's state (other work, thermal, page cache)
+        // lands on all targets alike instead of on whichever one happened to run during it.
+        var rounds = targets.ToDictionary(t => t, _ => new List<Round>());
+        for (var r = 1; r <= o.Rounds; r++)
+        {
+            foreach (var t in targets)
+            {
+                Console.Error.WriteLine($"bench: round {r}/{o.Rounds} {t.Name} ...");
+                rounds[t].Add(await MeasureRoundAsync(t, o));
+            }
+        }
+
+        var rows = new List<Row>();
+        foreach (var t in targets)
+        {
+            Console.Error.WriteLine($"bench: {t.Name} fixed rate and stream TTFB ...");
+            var fixedRate = await Probes.FixedRateAsync(client, t.Url, t.Plain, t.Headers, o.Rate, o.Duration);
+            var ttfb = await Probes.StreamFirstByteAsync(client, t.Url, t.Streamed, t.Headers, o.StreamSamples);
+            rows.Add(new Row(t.Name, rounds[t], fixedRate, ttfb));
+        }
+
+        Print(rows, o, loadBefore, elapsed.Elapsed);
         File.Delete(config);
         if (portkey is not null) await portkey.DisposeAsync();
         return 0;
+    }
+
+    /// <summary>One round for one target: saturation non-stream and stream (server CPU and RSS sampled), then 1 connection.</summary>
+    private static async Task<Round> MeasureRoundAsync(Target t, BenchOptions o)
+    {
+        var rss = new RssSampler(t.Server);
+        // CPU the server spent per request at saturation: a side-by-side figure that other work on the machine
+        // skews far less than requests per second.
+        var cpu0 = t.Server?.CpuTime();
+        var sat = await Wrk.RunAsync(t.Url, t.Plain, t.Headers, 2, o.Connections, o.Duration);
+        var cpu1 = t.Server?.CpuTime();
+        var satStream = await Wrk.RunAsync(t.Url, t.Streamed, t.Headers, 2, o.Connections, o.Duration);
+        var cpu2 = t.Server?.CpuTime();
+        var peakRss = rss.Stop();
+        var one = await Wrk.RunAsync(t.Url, t.Plain, t.Headers, 1, 1, o.Duration);
+        return new Round(sat, satStream, one, peakRss, CpuMsPer1k(cpu1 - cpu0, sat.Requests), CpuMsPer1k(cpu2 - cpu1, satStream.Requests));
     }
 
     private static double CpuMsPer1k(TimeSpan? cpu, long requests) =>
@@ -124,11 +145,32 @@ internal static class GatewaySuite
     private static string Body(string model, bool stream) =>
         $$"""{"model":"{{model}}","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}],"max_tokens":32{{(stream ? ",\"stream\":true" : "")}}}""";
 
-    private static void Print(List<Row> rows, BenchOptions o, string loadBefore)
+    /// <summary>Median (mean of the middle two for an even count); NaN if any value is NaN.</summary>
+    internal static double Median(IEnumerable<double> values)
+    {
+        var v = values.ToArray();
+        if (v.Length == 0 || v.Any(double.IsNaN)) return double.NaN;
+        Array.Sort(v);
+        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+
+    /// <summary>"median (min-max)", the range compact (12.4k) for large values; the median alone for one round.</summary>
+    internal static string Spread(IReadOnlyList<double> values, string format)
+    {
+        string F(double x) => x.ToString(format, CultureInfo.InvariantCulture);
+        string Compact(double x) => x >= 10_000 ? (x / 1000).ToString("0.0", CultureInfo.InvariantCulture) + "k" : F(x);
+        var median = F(Median(values));
+        return values.Count < 2 || values.Any(double.IsNaN) ? median : $"{median} ({Compact(values.Min())}-{Compact(values.Max())})";
+    }
+
+    private static string Ms(double ms, string format) => double.IsNaN(ms) ? "-" : ms.ToString(format, CultureInfo.InvariantCulture);
+
+    private static void Print(List<Row> rows, BenchOptions o, string loadBefore, TimeSpan elapsed)
     {
         var d = rows[0];
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Gateway benchmark: {Environment.ProcessorCount} cores, {o.Duration.TotalSeconds:0} s per run, {o.Connections} connections at saturation, {o.Rate} req/s fixed rate, {o.StreamSamples} sequential streams.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{o.Rounds} rounds, each running every target in turn (saturation non-stream, saturation stream, 1 connection); figures are the median over rounds, (min-max) the spread, peak RSS the max over rounds. Fixed-rate and stream TTFB probes: once per target, after the rounds.");
         sb.AppendLine("Added = through the proxy minus direct to the upstream, same run.");
         sb.AppendLine();
         sb.AppendLine("| target | req/s (non-stream) | req/s (stream) | 1 conn p50 / p99 ms | added 1 conn p50 / p99 ms | fixed-rate p50 / p99 ms | added fixed-rate p50 / p99 ms | stream TTFB p50 / p99 ms | added TTFB p50 / p99 ms | peak RSS MB | server CPU ms per 1k req (non-stream / stream) | errors |");
@@ -136,7 +178,7 @@ internal static class GatewaySuite
         foreach (var r in rows)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Name} | {r.Sat.RequestsPerSecond:0} | {r.SatStream.RequestsPerSecond:0} | {r.One.P50Ms:0.000} / {r.One.P99Ms:0.000} | {r.One.P50Ms - d.One.P50Ms:+0.000;-0.000} / {r.One.P99Ms - d.One.P99Ms:+0.000;-0.000} | {r.Fixed.P50:0.000} / {r.Fixed.P99:0.000} | {r.Fixed.P50 - d.Fixed.P50:+0.000;-0.000} / {r.Fixed.P99 - d.Fixed.P99:+0.000;-0.000} | {r.Ttfb.P50:0.000} / {r.Ttfb.P99:0.000} | {r.Ttfb.P50 - d.Ttfb.P50:+0.000;-0.000} / {r.Ttfb.P99 - d.Ttfb.P99:+0.000;-0.000} | {(double.IsNaN(r.PeakRssMb) ? "-" : r.PeakRssMb.ToString("0", CultureInfo.InvariantCulture))} | {Cpu(r.CpuSat)} / {Cpu(r.CpuStream)} | {r.Sat.Non2xx + r.Sat.Errors + r.SatStream.Non2xx + r.SatStream.Errors + r.Fixed.Failures + r.Ttfb.Failures} |");
+                $"| {r.Name} | {Spread(r.Values(x => x.Sat.RequestsPerSecond), "0")} | {Spread(r.Values(x => x.SatStream.RequestsPerSecond), "0")} | {Spread(r.Values(x => x.One.P50Ms), "0.000")} / {r.OneP99:0.000} | {r.OneP50 - d.OneP50:+0.000;-0.000} / {r.OneP99 - d.OneP99:+0.000;-0.000} | {r.Fixed.P50:0.000} / {r.Fixed.P99:0.000} | {r.Fixed.P50 - d.Fixed.P50:+0.000;-0.000} / {r.Fixed.P99 - d.Fixed.P99:+0.000;-0.000} | {r.Ttfb.P50:0.000} / {r.Ttfb.P99:0.000} | {r.Ttfb.P50 - d.Ttfb.P50:+0.000;-0.000} / {r.Ttfb.P99 - d.Ttfb.P99:+0.000;-0.000} | {Ms(r.PeakRssMb, "0")} | {Cpu(r.CpuSat)} / {Cpu(r.CpuStream)} | {r.Errors} |");
         }
         var sw = rows.FirstOrDefault(r => r.Name == "switchboard");
         var yarp = rows.FirstOrDefault(r => r.Name.StartsWith("yarp", StringComparison.Ordinal));
@@ -146,33 +188,33 @@ internal static class GatewaySuite
         {
             // Issue 4's targets, each judged on this run's side-by-side figures.
             sb.AppendLine();
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Verdicts judge the medians of {o.Rounds} round{(o.Rounds == 1 ? "" : "s")}.");
+            sb.AppendLine();
             sb.AppendLine("| issue 4 target | measured | goal | result |");
             sb.AppendLine("|---|---|---|---|");
             void Judge(string name, double measured, string format, string goal, bool pass) =>
                 sb.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {measured.ToString(format, CultureInfo.InvariantCulture)} | {goal} | {(double.IsNaN(measured) ? "n/a" : pass ? "PASS" : "FAIL")} |");
-            if (yarp is not null)
+            // Switchboard against a floor (a proxy that only forwards): throughput ratios judged, CPU and per-round ratios for information.
+            void VsFloor(Row gateway, Row? floor, string label)
             {
-                var ratio = sw.Sat.RequestsPerSecond / yarp.Sat.RequestsPerSecond;
-                Judge("throughput vs bare YARP (non-stream)", ratio * 100, "0'%'", ">= 80%", ratio >= 0.8);
-                var streamRatio = sw.SatStream.RequestsPerSecond / yarp.SatStream.RequestsPerSecond;
-                Judge("throughput vs bare YARP (stream)", streamRatio * 100, "0'%'", ">= 80%", streamRatio >= 0.8);
-                sb.AppendLine(CultureInfo.InvariantCulture, $"| (server CPU per request vs bare YARP, non-stream / stream) | {sw.CpuSat / yarp.CpuSat:0.00}x / {sw.CpuStream / yarp.CpuStream:0.00}x | - | info |");
+                if (floor is null) return;
+                var ratio = gateway.SatRps / floor.SatRps;
+                Judge($"throughput vs {label} (non-stream)", ratio * 100, "0'%'", ">= 80%", ratio >= 0.8);
+                var streamRatio = gateway.StreamRps / floor.StreamRps;
+                Judge($"throughput vs {label} (stream)", streamRatio * 100, "0'%'", ">= 80%", streamRatio >= 0.8);
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| (server CPU per request vs {label}, non-stream / stream) | {gateway.CpuSat / floor.CpuSat:0.00}x / {gateway.CpuStream / floor.CpuStream:0.00}x | - | info |");
+                string PerRound(Func<Round, double> rps) => string.Join(", ", gateway.Rounds.Zip(floor.Rounds, (g, f) => (rps(g) / rps(f) * 100).ToString("0'%'", CultureInfo.InvariantCulture)));
+                sb.AppendLine(CultureInfo.InvariantCulture, $"| (throughput vs {label} in each round, non-stream / stream) | {PerRound(x => x.Sat.RequestsPerSecond)} / {PerRound(x => x.SatStream.RequestsPerSecond)} | - | info |");
             }
-            if (bare is not null)
-            {
-                var ratio = sw.Sat.RequestsPerSecond / bare.Sat.RequestsPerSecond;
-                Judge("throughput vs bare forwarder (non-stream)", ratio * 100, "0'%'", ">= 80%", ratio >= 0.8);
-                var streamRatio = sw.SatStream.RequestsPerSecond / bare.SatStream.RequestsPerSecond;
-                Judge("throughput vs bare forwarder (stream)", streamRatio * 100, "0'%'", ">= 80%", streamRatio >= 0.8);
-                sb.AppendLine(CultureInfo.InvariantCulture, $"| (server CPU per request vs bare forwarder, non-stream / stream) | {sw.CpuSat / bare.CpuSat:0.00}x / {sw.CpuStream / bare.CpuStream:0.00}x | - | info |");
-            }
+            VsFloor(sw, yarp, "bare YARP");
+            VsFloor(sw, bare, "bare forwarder");
             if (pk is not null)
             {
-                var ratio = sw.Sat.RequestsPerSecond / pk.Sat.RequestsPerSecond;
+                var ratio = sw.SatRps / pk.SatRps;
                 Judge("throughput vs Portkey (non-stream)", ratio, "0.0'x'", ">= 10x", ratio >= 10);
             }
-            var addedP50 = sw.One.P50Ms - d.One.P50Ms;
-            var addedP99 = sw.One.P99Ms - d.One.P99Ms;
+            var addedP50 = sw.OneP50 - d.OneP50;
+            var addedP99 = sw.OneP99 - d.OneP99;
             var addedTtfb = sw.Ttfb.P50 - d.Ttfb.P50;
             Judge("added latency, 1 connection, p50 (ms)", addedP50, "+0.000;-0.000", "<= 0.15", addedP50 <= 0.15);
             foreach (var floor in new[] { yarp, bare })
@@ -180,21 +222,59 @@ internal static class GatewaySuite
                 if (floor is not null)
                 {
                     // What the extra hop itself costs on this machine: a proxy that does nothing but forward.
-                    sb.AppendLine(CultureInfo.InvariantCulture, $"| (added p50 at 1 connection of {floor.Name}: the floor of a .NET proxy here) | {floor.One.P50Ms - d.One.P50Ms:+0.000;-0.000} | - | info |");
+                    sb.AppendLine(CultureInfo.InvariantCulture, $"| (added p50 at 1 connection of {floor.Name}: the floor of a .NET proxy here) | {floor.OneP50 - d.OneP50:+0.000;-0.000} | - | info |");
                 }
             }
             Judge("added latency, 1 connection, p99 (ms)", addedP99, "+0.000;-0.000", "<= 1", addedP99 <= 1);
             Judge("added stream time to first byte, p50 (ms)", addedTtfb, "+0.000;-0.000", "<= 1", addedTtfb <= 1);
             Judge("peak RSS under load (MB)", sw.PeakRssMb, "0", "<= 150", sw.PeakRssMb <= 150);
         }
+
+        // Every round's figures, so drift (one slow round) is visible rather than hidden in a median.
+        sb.AppendLine();
+        sb.AppendLine("| per round: target | round | req/s (non-stream) | req/s (stream) | 1 conn p50 / p99 ms | server CPU ms per 1k req (non-stream / stream) | peak RSS MB | errors |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            for (var i = 0; i < r.Rounds.Count; i++)
+            {
+                var x = r.Rounds[i];
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {r.Name} | {i + 1} | {x.Sat.RequestsPerSecond:0} | {x.SatStream.RequestsPerSecond:0} | {x.One.P50Ms:0.000} / {x.One.P99Ms:0.000} | {Cpu(x.CpuSat)} / {Cpu(x.CpuStream)} | {Ms(x.PeakRssMb, "0")} | {x.Errors} |");
+            }
+        }
         sb.AppendLine();
         sb.AppendLine(CultureInfo.InvariantCulture, $"load average: {loadBefore} at start, {ScenarioSuite.LoadAverage()} at end (1, 5, 15 min; other work on the machine skews absolute figures, not the side-by-side ratios as much)");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"elapsed: {(int)elapsed.TotalMinutes} min {elapsed.Seconds} s");
         Console.WriteLine(sb.ToString());
         if (o.Output is not null) File.WriteAllText(o.Output, sb.ToString());
     }
 
-    private sealed record Target(string Name, ServerProcess? Server, string Url, string Model, IReadOnlyDictionary<string, string> Headers);
-    private sealed record Row(string Name, WrkResult Sat, WrkResult SatStream, WrkResult One, Latency Fixed, Latency Ttfb, double PeakRssMb, double CpuSat, double CpuStream);
+    private sealed record Target(string Name, ServerProcess? Server, string Url, string Model, IReadOnlyDictionary<string, string> Headers)
+    {
+        public string Plain { get; } = Body(Model, stream: false);
+        public string Streamed { get; } = Body(Model, stream: true);
+    }
+
+    /// <summary>One round's saturation (non-stream, stream) and 1-connection figures for one target.</summary>
+    private sealed record Round(WrkResult Sat, WrkResult SatStream, WrkResult One, double PeakRssMb, double CpuSat, double CpuStream)
+    {
+        public long Errors => Sat.Non2xx + Sat.Errors + SatStream.Non2xx + SatStream.Errors + One.Non2xx + One.Errors;
+    }
+
+    /// <summary>A target's rounds and its once-per-run probes; the figures the tables show are medians over the rounds.</summary>
+    private sealed record Row(string Name, IReadOnlyList<Round> Rounds, Latency Fixed, Latency Ttfb)
+    {
+        public IReadOnlyList<double> Values(Func<Round, double> metric) => Rounds.Select(metric).ToArray();
+        public double SatRps => Median(Values(x => x.Sat.RequestsPerSecond));
+        public double StreamRps => Median(Values(x => x.SatStream.RequestsPerSecond));
+        public double OneP50 => Median(Values(x => x.One.P50Ms));
+        public double OneP99 => Median(Values(x => x.One.P99Ms));
+        public double CpuSat => Median(Values(x => x.CpuSat));
+        public double CpuStream => Median(Values(x => x.CpuStream));
+        public double PeakRssMb => Rounds.Any(x => double.IsNaN(x.PeakRssMb)) ? double.NaN : Rounds.Max(x => x.PeakRssMb);
+        public long Errors => Rounds.Sum(x => x.Errors) + Fixed.Failures + Ttfb.Failures;
+    }
 
     /// <summary>Samples a server's RSS every 200 ms until stopped; returns the peak.</summary>
     private sealed class RssSampler
