@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Issue 4's side-by-side table: direct vs Switchboard vs bare YARP vs Portkey, one run, this machine.
-# Usage: bench/gateway.sh [--seconds 10] [--connections 64] [--rate 500] [--no-portkey] [--out results.md]
+# Issue 4's side-by-side table: direct vs Switchboard vs bare YARP vs bare forwarder vs Portkey, medians of N rounds, this machine.
+# Usage: bench/gateway.sh [--seconds 10] [--connections 64] [--rate 500] [--rounds 3] [--no-portkey] [--out results.md]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
