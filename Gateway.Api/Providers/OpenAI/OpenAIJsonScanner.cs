@@ -126,6 +126,111 @@ internal static class OpenAIJsonScanner
         }
     }
 
+    /// <summary>
+    /// The common mid-stream chunk, recognised without tokenizing it: one choice whose delta carries only
+    /// <c>content</c> (text or null), <c>finish_reason</c> null, no usage (or <c>"usage":null</c>), no error, tools,
+    /// reasoning or refusal. Then nothing in it matters to accounting but its text, which goes to
+    /// <paramref name="capture"/>. Any doubt answers false and the caller scans the chunk with
+    /// <see cref="ScanChunk"/>: a key name appears unescaped only as a key or as a whole string value, so a search
+    /// for <c>"usage"</c> can be fooled only into false (a value "usage" is not followed by <c>:</c>).
+    /// </summary>
+    public static bool TryScanPlainChunk(ReadOnlySpan<byte> json, OutputTextCapture? capture)
+    {
+        json = json.Trim(" \t\r\n"u8);
+        if (json.Length < 2 || json[0] != (byte)'{' || json[^1] != (byte)'}'
+            || json.IndexOf("\"error\""u8) >= 0 || json.IndexOf("\"tool_calls\""u8) >= 0 || json.IndexOf("\"function_call\""u8) >= 0
+            || json.IndexOf("\"reasoning"u8) >= 0 || json.IndexOf("\"refusal\""u8) >= 0
+            || !EveryValueIsNull(json, "\"usage\""u8) || !EveryValueIsNull(json, "\"finish_reason\""u8))
+        {
+            return false;
+        }
+        var delta = json.IndexOf("\"delta\""u8);
+        var content = json.IndexOf("\"content\""u8);
+        if (delta < 0 || content < delta || json[(delta + 1)..].IndexOf("\"delta\""u8) >= 0 || json[(content + 1)..].IndexOf("\"content\""u8) >= 0)
+        {
+            // No delta, several choices, or content elsewhere too (logprobs): the full scan decides.
+            return false;
+        }
+        var value = AfterColon(json[(content + "\"content\""u8.Length)..]);
+        if (value.StartsWith("null"u8))
+        {
+            return true;
+        }
+        if (value.IsEmpty || value[0] != (byte)'"')
+        {
+            return false;
+        }
+        var end = ClosingQuote(value);
+        if (end < 0)
+        {
+            return false;
+        }
+        if (capture is not null && end > 1)
+        {
+            try
+            {
+                var reader = new Utf8JsonReader(value[..(end + 1)]);
+                reader.Read();
+                capture.Append(ref reader);
+            }
+            catch (JsonException ex)
+            {
+                throw new UpstreamProtocolException("an upstream stream event is not valid JSON", ex);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>True when every occurrence of <paramref name="key"/> is a key whose value is <c>null</c>.</summary>
+    private static bool EveryValueIsNull(ReadOnlySpan<byte> json, ReadOnlySpan<byte> key)
+    {
+        while (true)
+        {
+            var at = json.IndexOf(key);
+            if (at < 0)
+            {
+                return true;
+            }
+            json = json[(at + key.Length)..];
+            if (!AfterColon(json).StartsWith("null"u8))
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>What follows <c>: </c> (JSON whitespace allowed around the colon); empty when no colon follows.</summary>
+    private static ReadOnlySpan<byte> AfterColon(ReadOnlySpan<byte> rest)
+    {
+        rest = rest.TrimStart(" \t\r\n"u8);
+        return rest.IsEmpty || rest[0] != (byte)':' ? default : rest[1..].TrimStart(" \t\r\n"u8);
+    }
+
+    /// <summary>Index of the quote closing the string that starts at <paramref name="value"/>[0]; -1 when none.</summary>
+    private static int ClosingQuote(ReadOnlySpan<byte> value)
+    {
+        var i = 1;
+        while (true)
+        {
+            var q = value[i..].IndexOf((byte)'"');
+            if (q < 0)
+            {
+                return -1;
+            }
+            i += q;
+            var backslashes = 0;
+            while (value[i - 1 - backslashes] == (byte)'\\')
+            {
+                backslashes++;
+            }
+            if (backslashes % 2 == 0)
+            {
+                return i;
+            }
+            i++;
+        }
+    }
+
     public static (string? Type, string? Message, string? Code) ScanError(ReadOnlySpan<byte> json)
     {
         try

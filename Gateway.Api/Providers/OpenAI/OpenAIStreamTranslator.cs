@@ -27,6 +27,12 @@ internal sealed class OpenAIStreamTranslator(bool includeUsage, ProviderEndpoint
             Completed = true;
             return;
         }
+        if (SawFirstToken && ReportedModel is not null && OpenAIJsonScanner.TryScanPlainChunk(data, Usage is null ? _capture : null))
+        {
+            // Mid-stream text: nothing for accounting but the text (captured), relayed as it came.
+            Write(output, data);
+            return;
+        }
         var scan = OpenAIJsonScanner.ScanChunk(data, Usage is null ? _capture : null);
         if (scan.HasModel && ReportedModel is null)
         {
