@@ -15,6 +15,9 @@ namespace Switchboard.Gateway.Apis;
 /// <summary>The OpenAI-compatible surface: <c>POST /v1/chat/completions</c> and <c>GET /v1/models</c>.</summary>
 internal static class ChatCompletionsApi
 {
+    /// <summary>The hot path's route.</summary>
+    public const string ChatPath = "/v1/chat/completions";
+
     public static RouteGroupBuilder MapChatCompletionsApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/v1");
@@ -24,7 +27,7 @@ internal static class ChatCompletionsApi
         var services = new GatewayServices(
             sp.GetRequiredService<IRoutingStore>(), sp.GetRequiredService<AttemptPipeline>(), sp.GetRequiredService<OutcomeRecorder>(),
             sp.GetRequiredService<Cascades.CascadeRunner>(), sp.GetRequiredService<KeyDirectory>(), sp.GetRequiredService<KeyAdmission>(),
-            sp.GetRequiredService<IOptions<GatewayOptions>>(), sp.GetRequiredService<TimeProvider>());
+            sp.GetRequiredService<IOptions<GatewayOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<GatewayExceptionHandler>());
         api.MapPost("/chat/completions", context => CreateChatCompletion(context, services));
         api.MapGet("/models", context => ListModels(context, services.Routing, services.Keys));
         return api;
@@ -39,119 +42,135 @@ internal static class ChatCompletionsApi
         KeyDirectory Keys,
         KeyAdmission Admission,
         IOptions<GatewayOptions> Options,
-        TimeProvider TimeProvider);
+        TimeProvider TimeProvider,
+        GatewayExceptionHandler Guard);
 
     /// <summary>request -> key -> route -> attempts -> relay -> account.</summary>
     public static async Task CreateChatCompletion(HttpContext context, GatewayServices services)
     {
-        var received = services.TimeProvider.GetTimestamp();
-        var requestId = RequestId(context);
-        var config = services.Routing.Current;
+        // The exception handler is inlined here rather than a middleware around this endpoint: the middleware
+        // awaits the endpoint in an async frame of its own, one more allocation and hop on every request.
+        try
+        {
+            var received = services.TimeProvider.GetTimestamp();
+            var requestId = RequestId(context);
+            var config = services.Routing.Current;
 
-        if (!KeyAuthentication.TryAuthenticate(context.Request, services.Keys.Current, out var key))
-        {
-            await OpenAIError.WriteAsync(context, 401, "Invalid or missing gateway key. Send it as 'Authorization: Bearer <key>' or 'api-key: <key>'.", code: "invalid_api_key").ConfigureAwait(false);
-            return;
-        }
-
-        using var reader = new ChatRequestReader();
-        if (await reader.ReadAsync(context, services.Options.Value.MaxRequestBodyBytes).ConfigureAwait(false) is { } problem)
-        {
-            await OpenAIError.WriteAsync(context, problem.Status, problem.Message, param: problem.Param, code: problem.Code).ConfigureAwait(false);
-            return;
-        }
-        var request = reader.Request!;
-
-        var task = context.Request.Headers["x-switchboard-task"].ToString();
-        var routeName = request.Model;
-        TaskConfig? taskConfig = null;
-        if (task.Length > 0 && config.Document.Tasks.TryGetValue(task, out taskConfig))
-        {
-            routeName = taskConfig.Route;
-        }
-        if (key is not null && (!key.Allows(request.Model) || (routeName != request.Model && !key.Allows(routeName))))
-        {
-            await OpenAIError.WriteAsync(context, 403, $"The gateway key '{key.Name}' may not use the model '{request.Model}'.", param: "model", code: "model_not_allowed").ConfigureAwait(false);
-            return;
-        }
-        var route = config.Resolve(routeName);
-        if (route is null)
-        {
-            await OpenAIError.WriteAsync(context, 404, $"The model '{request.Model}' does not exist. GET /v1/models lists the routes and provider/model names this gateway serves.", param: "model", code: "model_not_found").ConfigureAwait(false);
-            return;
-        }
-        var admission = await services.Admission.AdmitAsync(key, route, request, taskConfig, config).ConfigureAwait(false);
-        if (admission.Refusal is { } refused)
-        {
-            if (refused.RetryAfter is { } wait)
+            if (!KeyAuthentication.TryAuthenticate(context.Request, services.Keys.Current, out var key))
             {
-                context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await OpenAIError.WriteAsync(context, 401, "Invalid or missing gateway key. Send it as 'Authorization: Bearer <key>' or 'api-key: <key>'.", code: "invalid_api_key").ConfigureAwait(false);
+                return;
             }
-            await OpenAIError.WriteAsync(context, refused.Status, refused.Message, refused.Type, refused.Param, refused.Code).ConfigureAwait(false);
-            return;
-        }
 
-        using var state = new RequestState(requestId, request, route, config, services.TimeProvider, received, context.RequestAborted)
-        {
-            KeyName = key?.Name,
-            Task = task.Length > 0 ? task : null,
-            TraceParent = TraceHeader(context, "traceparent"),
-            TraceState = TraceHeader(context, "tracestate"),
-            Admission = admission,
-        };
-        if (route.Strategy == Switchboard.Contracts.Routing.RouteStrategies.Cascade)
-        {
-            await services.Cascade.ServeAsync(context, state).ConfigureAwait(false);
-            return;
-        }
-        await services.Pipeline.RunAsync(state).ConfigureAwait(false);
-
-        long? firstByte = null;
-        int status;
-        if (state.Winner is { } winner)
-        {
-            SetGatewayHeaders(context, state, winner);
-            firstByte = services.TimeProvider.GetTimestamp();
-            status = 200;
-            if (winner.Completion is { } completion)
+            using var reader = new ChatRequestReader();
+            if (await reader.ReadAsync(context, services.Options.Value.MaxRequestBodyBytes).ConfigureAwait(false) is { } problem)
             {
-                winner.Succeed();
-                var cost = services.Recorder.CostOf(state, winner);
-                context.Response.StatusCode = 200;
-                context.Response.ContentType = "application/json";
-                context.Response.ContentLength = completion.Body.Length;
-                context.Response.Headers["x-switchboard-cost-usd"] = cost.ToString(CultureInfo.InvariantCulture);
-                await context.Response.Body.WriteAsync(completion.Body, context.RequestAborted).ConfigureAwait(false);
+                await OpenAIError.WriteAsync(context, problem.Status, problem.Message, param: problem.Param, code: problem.Code).ConfigureAwait(false);
+                return;
+            }
+            var request = reader.Request!;
+
+            var task = context.Request.Headers["x-switchboard-task"].ToString();
+            var routeName = request.Model;
+            TaskConfig? taskConfig = null;
+            if (task.Length > 0 && config.Document.Tasks.TryGetValue(task, out taskConfig))
+            {
+                routeName = taskConfig.Route;
+            }
+            if (key is not null && (!key.Allows(request.Model) || (routeName != request.Model && !key.Allows(routeName))))
+            {
+                await OpenAIError.WriteAsync(context, 403, $"The gateway key '{key.Name}' may not use the model '{request.Model}'.", param: "model", code: "model_not_allowed").ConfigureAwait(false);
+                return;
+            }
+            var route = config.Resolve(routeName);
+            if (route is null)
+            {
+                await OpenAIError.WriteAsync(context, 404, $"The model '{request.Model}' does not exist. GET /v1/models lists the routes and provider/model names this gateway serves.", param: "model", code: "model_not_found").ConfigureAwait(false);
+                return;
+            }
+            var admission = await services.Admission.AdmitAsync(key, route, request, taskConfig, config).ConfigureAwait(false);
+            if (admission.Refusal is { } refused)
+            {
+                if (refused.RetryAfter is { } wait)
+                {
+                    context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                }
+                await OpenAIError.WriteAsync(context, refused.Status, refused.Message, refused.Type, refused.Param, refused.Code).ConfigureAwait(false);
+                return;
+            }
+
+            using var state = new RequestState(requestId, request, route, config, services.TimeProvider, received, context.RequestAborted)
+            {
+                KeyName = key?.Name,
+                Task = task.Length > 0 ? task : null,
+                TraceParent = TraceHeader(context, "traceparent"),
+                TraceState = TraceHeader(context, "tracestate"),
+                Admission = admission,
+            };
+            if (route.Strategy == Switchboard.Contracts.Routing.RouteStrategies.Cascade)
+            {
+                await services.Cascade.ServeAsync(context, state).ConfigureAwait(false);
+                return;
+            }
+            await services.Pipeline.RunAsync(state).ConfigureAwait(false);
+
+            long? firstByte = null;
+            int status;
+            if (state.Winner is { } winner)
+            {
+                SetGatewayHeaders(context, state, winner);
+                firstByte = services.TimeProvider.GetTimestamp();
+                status = 200;
+                if (winner.Completion is { } completion)
+                {
+                    winner.Succeed();
+                    var cost = services.Recorder.CostOf(state, winner);
+                    context.Response.StatusCode = 200;
+                    context.Response.ContentType = "application/json";
+                    context.Response.ContentLength = completion.Body.Length;
+                    context.Response.Headers["x-switchboard-cost-usd"] = cost.ToString(CultureInfo.InvariantCulture);
+                    await context.Response.Body.WriteAsync(completion.Body, context.RequestAborted).ConfigureAwait(false);
+                }
+                else
+                {
+                    context.Response.StatusCode = 200;
+                    context.Response.ContentType = "text/event-stream";
+                    context.Response.Headers.CacheControl = "no-cache";
+                    context.Response.Headers["X-Accel-Buffering"] = "no";
+                    context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+                    await StreamRelay.RelayAsync(winner, context, services.TimeProvider, state.Token, TimeSpan.FromMilliseconds(services.Options.Value.StreamIdleTimeoutMs)).ConfigureAwait(false);
+                }
+                services.Pipeline.Report(winner);
+            }
+            else if (state.ClientGone)
+            {
+                status = 499;
             }
             else
             {
-                context.Response.StatusCode = 200;
-                context.Response.ContentType = "text/event-stream";
-                context.Response.Headers.CacheControl = "no-cache";
-                context.Response.Headers["X-Accel-Buffering"] = "no";
-                context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
-                await StreamRelay.RelayAsync(winner, context, services.TimeProvider, state.Token, TimeSpan.FromMilliseconds(services.Options.Value.StreamIdleTimeoutMs)).ConfigureAwait(false);
+                status = await WriteFailureAsync(context, state).ConfigureAwait(false);
             }
-            services.Pipeline.Report(winner);
-        }
-        else if (state.ClientGone)
-        {
-            status = 499;
-        }
-        else
-        {
-            status = await WriteFailureAsync(context, state).ConfigureAwait(false);
-        }
 
-        try
-        {
-            await context.Response.CompleteAsync().ConfigureAwait(false);
+            try
+            {
+                await context.Response.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+            {
+                // The client left; accounting still runs.
+            }
+            await services.Recorder.RecordAsync(state, context.RequestAborted.IsCancellationRequested && state.Winner?.Outcome == AttemptOutcome.Cancelled ? 499 : status, firstByte).ConfigureAwait(false);
+    
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The client left; accounting still runs.
+            // The client went away mid-read: nobody to answer (the middleware would log it at debug and move on).
         }
-        await services.Recorder.RecordAsync(state, context.RequestAborted.IsCancellationRequested && state.Winner?.Outcome == AttemptOutcome.Cancelled ? 499 : status, firstByte).ConfigureAwait(false);
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            await services.Guard.TryHandleAsync(context, ex, context.RequestAborted).ConfigureAwait(false);
+        }
     }
 
     internal static async Task<int> WriteFailureAsync(HttpContext context, RequestState state)

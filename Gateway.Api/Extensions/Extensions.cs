@@ -74,6 +74,7 @@ internal static class Extensions
         }
         services.AddHostedService<StartupReport>();
 
+        services.AddSingleton<GatewayExceptionHandler>();
         services.AddExceptionHandler<GatewayExceptionHandler>();
         services.AddProblemDetails();
     }
@@ -81,7 +82,8 @@ internal static class Extensions
     public static void MapApplicationEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseExceptionHandler();
+        // Every endpoint but chat completions, which handles its own (see ChatCompletionsApi.CreateChatCompletion).
+        app.UseWhen(static c => !c.Request.Path.Equals(ChatCompletionsApi.ChatPath, StringComparison.OrdinalIgnoreCase), static b => b.UseExceptionHandler());
         // Validate the routing document at start-up: a bad one stops the process with the reasons.
         _ = app.Services.GetRequiredService<IRoutingStore>().Current;
         app.MapChatCompletionsApi();
