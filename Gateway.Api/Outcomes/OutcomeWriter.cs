@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -63,6 +64,10 @@ internal sealed partial class OutcomeWriter(
                 }
                 catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or InvalidOperationException)
                 {
+                    // A command that failed may still sit in the client's backlog holding slices of the buffer:
+                    // the retry serializes into a new one, never over bytes that could yet be sent.
+                    _json = new(64 * 1024);
+                    _jsonWriter = null;
                     failures++;
                     if (failures == 1)
                     {
@@ -94,18 +99,42 @@ internal sealed partial class OutcomeWriter(
         return dropped;
     }
 
-    private static Task WriteBatchAsync(IDatabase db, List<OutcomeEvent> batch)
+    /// <summary>
+    /// Appends a whole batch in one command: XADD per event inside a script, so the batch costs one request, one
+    /// reply and one task instead of one each per event (on the gateway and on Redis alike). Entries are exactly what
+    /// separate XADDs would write. A script that fails part-way leaves the entries before the failure: the batch is
+    /// retried whole, and the reader keys rows by request and attempt, so a repeat is not a double count.
+    /// </summary>
+    private const string AppendScript = "for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', '" + RedisKeys.OutcomeField + "', ARGV[i]) end return #ARGV";
+
+    private static readonly RedisKey[] StreamKey = [RedisKeys.OutcomesStream];
+
+    private async Task WriteBatchAsync(IDatabase db, List<OutcomeEvent> batch)
     {
-        var tasks = new Task[batch.Count];
-        var redisBatch = db.CreateBatch();
+        // Serialized into one reused buffer; each event's JSON is a slice of it (no array per event).
+        _json.ResetWrittenCount();
+        _jsonWriter ??= new Utf8JsonWriter(_json);
+        var ends = new int[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            var json = JsonSerializer.SerializeToUtf8Bytes(batch[i], ContractJson.Default.OutcomeEvent);
-            tasks[i] = redisBatch.StreamAddAsync(RedisKeys.OutcomesStream, RedisKeys.OutcomeField, json);
+            _jsonWriter.Reset(_json);
+            JsonSerializer.Serialize(_jsonWriter, batch[i], ContractJson.Default.OutcomeEvent);
+            _jsonWriter.Flush();
+            ends[i] = _json.WrittenCount;
         }
-        redisBatch.Execute();
-        return Task.WhenAll(tasks);
+        var values = new RedisValue[batch.Count];
+        var memory = _json.WrittenMemory;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var start = i == 0 ? 0 : ends[i - 1];
+            values[i] = memory[start..ends[i]];
+        }
+        await db.ScriptEvaluateAsync(AppendScript, StreamKey, values).ConfigureAwait(false);
     }
+
+    // The batch buffer, reused by the single writer loop (a buffer grown by a burst is kept: bounded by the batch size).
+    private ArrayBufferWriter<byte> _json = new(64 * 1024);
+    private Utf8JsonWriter? _jsonWriter;
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Outcome {RequestId}#{Attempt} {Provider}/{Model}: {Outcome} status {Status} in {LatencyMs:F1} ms, {InputTokens}+{OutputTokens} tokens, {CostUsd} USD")]
     private partial void LogOutcome(string requestId, int attempt, string provider, string model, AttemptOutcome outcome, int status, double latencyMs, int inputTokens, int outputTokens, decimal costUsd);
