@@ -154,11 +154,12 @@ internal static class GatewaySuite
         return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
-    /// <summary>"median (min-max)", the range compact (12.4k) for large values; the median alone for one round.</summary>
+    /// <summary>"median (min-max)", the range in thousands (12.4k) when it reaches 10,000; the median alone for one round.</summary>
     internal static string Spread(IReadOnlyList<double> values, string format)
     {
         string F(double x) => x.ToString(format, CultureInfo.InvariantCulture);
-        string Compact(double x) => x >= 10_000 ? (x / 1000).ToString("0.0", CultureInfo.InvariantCulture) + "k" : F(x);
+        var thousands = values.Max() >= 10_000; // both ends in one unit: "8.3k-13.0k", not "8295-13.0k"
+        string Compact(double x) => thousands ? (x / 1000).ToString("0.0", CultureInfo.InvariantCulture) + "k" : F(x);
         var median = F(Median(values));
         return values.Count < 2 || values.Any(double.IsNaN) ? median : $"{median} ({Compact(values.Min())}-{Compact(values.Max())})";
     }
