@@ -127,49 +127,62 @@ internal static class OpenAIJsonScanner
     }
 
     /// <summary>
-    /// The common mid-stream chunk, recognised without tokenizing it: one choice whose delta carries only
-    /// <c>content</c> (text or null), <c>finish_reason</c> null, no usage (or <c>"usage":null</c>), no error, tools,
-    /// reasoning or refusal. Then nothing in it matters to accounting but its text, which goes to
-    /// <paramref name="capture"/>. Any doubt answers false and the caller scans the chunk with
-    /// <see cref="ScanChunk"/>: a key name appears unescaped only as a key or as a whole string value, so a search
-    /// for <c>"usage"</c> can be fooled only into false (a value "usage" is not followed by <c>:</c>).
+    /// The common mid-stream chunk, recognised without tokenizing it: <c>finish_reason</c> and <c>usage</c> null
+    /// (or absent), no error, and the first choice's delta exactly <c>{"content": text or null}</c> (so no tools,
+    /// reasoning or refusal). Then nothing in it matters to accounting but that text, which goes to
+    /// <paramref name="capture"/> (the full scan also keeps the first choice's text only). Any doubt answers false and
+    /// the caller scans the chunk with <see cref="ScanChunk"/>: a key name appears unescaped only as a key or as a
+    /// whole string value, so a search for <c>"usage"</c> can be fooled only into false (a value is not followed by
+    /// <c>:</c>).
     /// </summary>
     public static bool TryScanPlainChunk(ReadOnlySpan<byte> json, OutputTextCapture? capture)
     {
         json = json.Trim(" \t\r\n"u8);
-        if (json.Length < 2 || json[0] != (byte)'{' || json[^1] != (byte)'}'
-            || json.IndexOf("\"error\""u8) >= 0 || json.IndexOf("\"tool_calls\""u8) >= 0 || json.IndexOf("\"function_call\""u8) >= 0
-            || json.IndexOf("\"reasoning"u8) >= 0 || json.IndexOf("\"refusal\""u8) >= 0
+        if (json.Length < 2 || json[0] != (byte)'{' || json[^1] != (byte)'}' || json.IndexOf("\"error\""u8) >= 0
             || !EveryValueIsNull(json, "\"usage\""u8) || !EveryValueIsNull(json, "\"finish_reason\""u8))
         {
             return false;
         }
         var delta = json.IndexOf("\"delta\""u8);
-        var content = json.IndexOf("\"content\""u8);
-        if (delta < 0 || content < delta || json[(delta + 1)..].IndexOf("\"delta\""u8) >= 0 || json[(content + 1)..].IndexOf("\"content\""u8) >= 0)
+        if (delta < 0)
         {
-            // No delta, several choices, or content elsewhere too (logprobs): the full scan decides.
             return false;
         }
-        var value = AfterColon(json[(content + "\"content\""u8.Length)..]);
+        // "delta": { "content": <value> }
+        var rest = AfterColon(json[(delta + "\"delta\""u8.Length)..]);
+        if (rest.IsEmpty || rest[0] != (byte)'{')
+        {
+            return false;
+        }
+        rest = rest[1..].TrimStart(" \t\r\n"u8);
+        if (!rest.StartsWith("\"content\""u8))
+        {
+            return false;
+        }
+        var value = AfterColon(rest["\"content\""u8.Length..]);
+        int length;
         if (value.StartsWith("null"u8))
         {
-            return true;
+            length = 4;
         }
-        if (value.IsEmpty || value[0] != (byte)'"')
+        else if (!value.IsEmpty && value[0] == (byte)'"' && ClosingQuote(value) is >= 0 and var end)
+        {
+            length = end + 1;
+        }
+        else
         {
             return false;
         }
-        var end = ClosingQuote(value);
-        if (end < 0)
+        var after = value[length..].TrimStart(" \t\r\n"u8);
+        if (after.IsEmpty || after[0] != (byte)'}')
         {
             return false;
         }
-        if (capture is not null && end > 1)
+        if (capture is not null && length > 2 && value[0] == (byte)'"')
         {
             try
             {
-                var reader = new Utf8JsonReader(value[..(end + 1)]);
+                var reader = new Utf8JsonReader(value[..length]);
                 reader.Read();
                 capture.Append(ref reader);
             }

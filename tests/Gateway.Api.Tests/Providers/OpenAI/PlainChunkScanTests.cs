@@ -22,6 +22,10 @@ public sealed class PlainChunkScanTests
         """{"choices":[{"index":0,"delta":{"content":null},"finish_reason":null}]}""",
         """{"choices":[{"index":0,"delta":{"content":""},"finish_reason":null}]}""",
         "  {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\r\n",
+        // n=2: the first choice's text is the one kept, by both scans; logprobs carry a "content" of their own.
+        """{"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null},{"index":1,"delta":{"content":"b"},"finish_reason":null}]}""",
+        """{"choices":[{"index":0,"delta":{"content":"a"},"logprobs":{"content":[{"token":"a","logprob":-0.1}]},"finish_reason":null}]}""",
+        """{"choices":[{"index":0,"delta": { "content" : "spaced" } ,"finish_reason":null}]}""",
     ];
 
     public static TheoryData<string> NotPlain() =>
@@ -36,9 +40,9 @@ public sealed class PlainChunkScanTests
         """{"choices":[{"index":0,"delta":{"content":null,"reasoning_content":"Let me think"}}]}""",
         """{"choices":[{"index":0,"delta":{"reasoning":"Let me think"}}]}""",
         """{"choices":[{"index":0,"delta":{"refusal":"No."}}]}""",
-        // n=2: two deltas; logprobs carry a "content" of their own.
-        """{"choices":[{"index":0,"delta":{"content":"a"}},{"index":1,"delta":{"content":"b"}}]}""",
-        """{"choices":[{"index":0,"delta":{"content":"a"},"logprobs":{"content":[{"token":"a","logprob":-0.1}]}}]}""",
+        // The delta holds more than content: the full scan reads it.
+        """{"choices":[{"index":0,"delta":{"role":"assistant","content":"a"}}]}""",
+        """{"choices":[{"index":0,"delta":{"content":"a","tool_calls":[]}}]}""",
         // A value that spells a key name is not taken for the key: the full scan reads it.
         """{"choices":[{"index":0,"delta":{"content":"usage"},"finish_reason":null}]}""",
         """{"choices":[{"index":0,"message":{"content":"a"}}]}""",
@@ -60,7 +64,7 @@ public sealed class PlainChunkScanTests
         Assert.Null(scan.Usage);
         Assert.Null(scan.FinishReason);
         Assert.False(scan.HasError);
-        Assert.Equal(1, scan.Choices);
+        Assert.True(scan.Choices >= 1);
         Assert.Equal(full.Text, fast.Text);
     }
 
