@@ -74,8 +74,9 @@ internal static class Extensions
         }
         services.AddHostedService<StartupReport>();
 
+        // One handler: the middleware (every other endpoint) and chat completions (which calls it itself) share it.
         services.AddSingleton<GatewayExceptionHandler>();
-        services.AddExceptionHandler<GatewayExceptionHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Diagnostics.IExceptionHandler>(static sp => sp.GetRequiredService<GatewayExceptionHandler>());
         services.AddProblemDetails();
     }
 
