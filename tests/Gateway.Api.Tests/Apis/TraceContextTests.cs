@@ -13,10 +13,7 @@ public sealed class TraceContextTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await ScriptedUpstream.StartAsync();
-        _gateway = new GatewayFactory(new RoutingJson()
-            .Provider("up", "openai", _upstream.Root + "/v1", "upstream-key")
-            .Route("chat", [("up", "gpt-4o-2024-08-06")], maxAttempts: 1)
-            .ToString());
+        _gateway = _upstream.Gateway();
     }
 
     public async Task DisposeAsync()

@@ -33,6 +33,17 @@ public sealed class ScriptedUpstream : IAsyncDisposable
         return Task.CompletedTask;
     };
 
+    /// <summary>
+    /// A gateway in front of this upstream: provider <c>up</c> (openai type, key <c>upstream-key</c>) and one route
+    /// <c>chat</c> to <c>gpt-4o-2024-08-06</c> with a single attempt.
+    /// </summary>
+    public GatewayFactory Gateway(int attemptTimeoutMs = 10_000, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) =>
+        new(new RoutingJson()
+                .Provider("up", "openai", Root + "/v1", "upstream-key")
+                .Route("chat", [("up", "gpt-4o-2024-08-06")], maxAttempts: 1, attemptTimeoutMs: attemptTimeoutMs)
+                .ToString(),
+            settings, services);
+
     public static async Task<ScriptedUpstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();

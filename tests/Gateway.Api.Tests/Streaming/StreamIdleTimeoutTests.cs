@@ -15,13 +15,7 @@ public sealed class StreamIdleTimeoutTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await ScriptedUpstream.StartAsync();
-        _gateway = new GatewayFactory(
-            new RoutingJson()
-                .Provider("up", "openai", _upstream.Root + "/v1", "upstream-key")
-                .Route("chat", [("up", "gpt-4o-2024-08-06")], maxAttempts: 1, attemptTimeoutMs: 30_000)
-                .ToString(),
-            new() { ["Switchboard:Gateway:StreamIdleTimeoutMs"] = "400" },
-            _outcomes.Install);
+        _gateway = _upstream.Gateway(attemptTimeoutMs: 30_000, new() { ["Switchboard:Gateway:StreamIdleTimeoutMs"] = "400" }, _outcomes.Install);
     }
 
     public async Task DisposeAsync()
