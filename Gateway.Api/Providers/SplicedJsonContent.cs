@@ -17,9 +17,10 @@ public sealed class SplicedJsonContent : HttpContent
     {
         ArgumentNullException.ThrowIfNull(pieces);
         _pieces = pieces;
-        foreach (var p in pieces)
+        // Indexed, not foreach: an IReadOnlyList's enumerator is a boxed object per loop.
+        for (var i = 0; i < pieces.Count; i++)
         {
-            _length += p.Length;
+            _length += pieces[i].Length;
         }
         Headers.ContentType = new MediaTypeHeaderValue("application/json");
     }
@@ -40,9 +41,9 @@ public sealed class SplicedJsonContent : HttpContent
     /// <inheritdoc />
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
-        foreach (var p in _pieces)
+        for (var i = 0; i < _pieces.Count; i++)
         {
-            await stream.WriteAsync(p, cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(_pieces[i], cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -61,7 +61,8 @@ internal sealed class Attempt : IDisposable
     public HttpResponseMessage? Response { get; private set; }
     public SseReader? Reader { get; private set; }
     public IStreamTranslator? Translator { get; private set; }
-    public ArrayBufferWriter<byte>? Pending { get; private set; }
+    /// <summary>Frames read before commitment (the first token), relayed first; a pooled buffer, returned on dispose.</summary>
+    public PooledBufferWriter? Pending { get; private set; }
     public TranslatedCompletion? Completion { get; private set; }
 
     public AttemptOutcome Outcome { get; private set; } = AttemptOutcome.Failure;
@@ -149,7 +150,9 @@ internal sealed class Attempt : IDisposable
                 return true;
             }
             Translator = adapter.CreateStreamTranslator(Context);
-            Pending = new ArrayBufferWriter<byte>(1024);
+            // Pooled: the whole stream often arrives in the first reads, and a fresh array grown from 1 KiB cost ~7 KB of
+            // garbage per stream.
+            Pending = new PooledBufferWriter(4096);
             Reader = new SseReader(await Response.Content.ReadAsStreamAsync(Token).ConfigureAwait(false));
             while (true)
             {
@@ -298,9 +301,15 @@ internal sealed class Attempt : IDisposable
     public void Dispose()
     {
         Lease?.End();
-        Reader?.Dispose();
-        (Translator as IDisposable)?.Dispose();
         Response?.Dispose();
+        if (Run.IsCompleted)
+        {
+            // Pooled buffers go back only once nothing can write into them: an attempt still running (a request
+            // that ended on an exception) keeps its buffers, and the GC takes them.
+            Reader?.Dispose();
+            (Translator as IDisposable)?.Dispose();
+            Pending?.Dispose();
+        }
         _requestRegistration.Dispose();
         _cts.Dispose();
     }

@@ -148,15 +148,43 @@ internal sealed class RateLimitHeadroomTracker(TimeProvider timeProvider) : IRat
         {
             blockedUntil = now + wait;
         }
-        var headroom = reading.RequestsShare is null && reading.TokensShare is null ? null : new RateLimitHeadroom(reading.RequestsShare, reading.TokensShare);
-        _states[provider] = new State(headroom, retryAfter is { } ra ? now + ra : default, blockedUntil);
+        var coolDownUntil = retryAfter is { } ra ? now + ra : default;
+        // Called on every upstream answer: the state is updated in place, and the two deadlines are a new object
+        // only when they change (an answer with headroom left, the usual case, allocates nothing).
+        var state = _states.GetOrAdd(provider, static _ => new State());
+        state.RequestsShare = reading.RequestsShare ?? double.NaN;
+        state.TokensShare = reading.TokensShare ?? double.NaN;
+        var until = state.Until;
+        if (until.CoolDown != coolDownUntil || until.Blocked != blockedUntil)
+        {
+            state.Until = blockedUntil == default && coolDownUntil == default ? Deadlines.None : new Deadlines(coolDownUntil, blockedUntil);
+        }
     }
 
-    public RateLimitHeadroom? Get(string provider) => _states.TryGetValue(provider, out var s) ? s.Headroom : null;
+    public RateLimitHeadroom? Get(string provider) =>
+        _states.TryGetValue(provider, out var s) && (s.RequestsShare, s.TokensShare) is var (r, t) && !(double.IsNaN(r) && double.IsNaN(t))
+            ? new RateLimitHeadroom(double.IsNaN(r) ? null : r, double.IsNaN(t) ? null : t)
+            : null;
 
-    public bool IsCoolingDown(string provider) => _states.TryGetValue(provider, out var s) && s.CoolDownUntil > timeProvider.GetUtcNow();
+    public bool IsCoolingDown(string provider) => _states.TryGetValue(provider, out var s) && s.Until.CoolDown > timeProvider.GetUtcNow();
 
-    public bool HasHeadroom(string provider) => !_states.TryGetValue(provider, out var s) || s.BlockedUntil <= timeProvider.GetUtcNow();
+    public bool HasHeadroom(string provider) => !_states.TryGetValue(provider, out var s) || s.Until.Blocked <= timeProvider.GetUtcNow();
 
-    private sealed record State(RateLimitHeadroom? Headroom, DateTimeOffset CoolDownUntil, DateTimeOffset BlockedUntil);
+    /// <summary>
+    /// A provider's latest reading. The shares are plain doubles (NaN: not said), each written atomically; a reader
+    /// may see one answer's requests share beside the previous answer's tokens share, both real readings. The
+    /// deadlines are one immutable pair.
+    /// </summary>
+    private sealed class State
+    {
+        public double RequestsShare = double.NaN;
+        public double TokensShare = double.NaN;
+        public volatile Deadlines Until = Deadlines.None;
+    }
+
+    /// <summary>When a Retry-After ends, and until when the provider has nothing left.</summary>
+    private sealed record Deadlines(DateTimeOffset CoolDown, DateTimeOffset Blocked)
+    {
+        public static readonly Deadlines None = new(default, default);
+    }
 }
