@@ -13,6 +13,9 @@ internal readonly record struct RequestShape(string? Model, bool Stream, bool In
 {
     private static readonly JsonReaderOptions Options = new() { MaxDepth = ChatRequest.MaxDepth };
 
+    /// <summary>Longest property name (in UTF-8 bytes as sent) matched without a string.</summary>
+    private const int NameBufferLength = 64;
+
     public static RequestShape Read(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json, Options);
@@ -34,9 +37,14 @@ internal readonly record struct RequestShape(string? Model, bool Stream, bool In
         var includeUsage = false;
         long? n = null;
 
+        // Property names are matched as chars in a stack buffer (a string only for an unusually long name): no
+        // string per property on every request.
+        Span<char> nameBuffer = stackalloc char[NameBufferLength];
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
+            ReadOnlySpan<char> name = reader.ValueSpan.Length <= NameBufferLength
+                ? nameBuffer[..reader.CopyString(nameBuffer)]
+                : reader.GetString();
             reader.Read();
             var kind = reader.TokenType;
             switch (name)
@@ -68,7 +76,7 @@ internal readonly record struct RequestShape(string? Model, bool Stream, bool In
             }
             if (fieldProblem is null && TypeProblem(name, kind, ref reader) is { } expected)
             {
-                fieldProblem = ChatRequestReader.Bad($"'{name}' must be {expected}.", name);
+                fieldProblem = ChatRequestReader.Bad($"'{name}' must be {expected}.", name.ToString());
             }
             reader.Skip();
         }
@@ -82,7 +90,7 @@ internal readonly record struct RequestShape(string? Model, bool Stream, bool In
         return new(model, stream, includeUsage, problem);
     }
 
-    private static string? TypeProblem(string name, JsonTokenType kind, ref Utf8JsonReader reader) => name switch
+    private static string? TypeProblem(scoped ReadOnlySpan<char> name, JsonTokenType kind, ref Utf8JsonReader reader) => name switch
     {
         "stream" or "logprobs" or "parallel_tool_calls" or "store" when kind is not (JsonTokenType.True or JsonTokenType.False or JsonTokenType.Null) => "a boolean",
         "temperature" or "top_p" or "presence_penalty" or "frequency_penalty" when kind is not (JsonTokenType.Number or JsonTokenType.Null) => "a number",

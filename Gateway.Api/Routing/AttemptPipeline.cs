@@ -220,8 +220,13 @@ internal sealed class AttemptPipeline(
             }
 
             var finished = (Task<bool>)done;
-            var attempt = running.Find(a => a.Run == finished)!;
-            running.Remove(attempt);
+            var index = 0;
+            while (running[index].Run != finished)
+            {
+                index++; // a loop, not Find: no closure and delegate per finished attempt
+            }
+            var attempt = running[index];
+            running.RemoveAt(index);
             if (finished.Result)
             {
                 // Learn the provider's remaining limit now, not after the answer is relayed: requests arriving

@@ -194,7 +194,7 @@ public sealed class OpenAIAdapter(TimeProvider timeProvider) : IProviderAdapter
     {
         ArgumentNullException.ThrowIfNull(response);
         var body = await UpstreamHttp.ReadBodyAsync(response, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
-        var scan = OpenAIJsonScanner.ScanCompletion(body);
+        var scan = OpenAIJsonScanner.ScanCompletion(body, attempt?.Model);
         return new TranslatedCompletion(body, scan.Usage, scan.Model, scan.FinishReason);
     }
 

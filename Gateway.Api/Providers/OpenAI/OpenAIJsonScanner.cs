@@ -24,7 +24,9 @@ internal static class OpenAIJsonScanner
         public string? ErrorMessage;
     }
 
-    public static CompletionScan ScanCompletion(ReadOnlySpan<byte> json)
+    /// <param name="json">The upstream's answer.</param>
+    /// <param name="pinnedModel">The model asked for: when the answer reports exactly it, that string is reused (no copy per answer).</param>
+    public static CompletionScan ScanCompletion(ReadOnlySpan<byte> json, string? pinnedModel = null)
     {
         try
         {
@@ -42,7 +44,9 @@ internal static class OpenAIJsonScanner
                 if (reader.ValueTextEquals("model"u8))
                 {
                     reader.Read();
-                    model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    model = reader.TokenType != JsonTokenType.String ? null
+                        : pinnedModel is not null && reader.ValueTextEquals(pinnedModel) ? pinnedModel
+                        : reader.GetString();
                 }
                 else if (reader.ValueTextEquals("usage"u8))
                 {

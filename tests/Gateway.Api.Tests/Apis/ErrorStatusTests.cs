@@ -124,6 +124,10 @@ public sealed class ErrorStatusTests(SimulatorFixture sim) : IAsyncLifetime
     [InlineData("""{"model":"chat","messages":[{"role":"user","content":"hi"}],"max_tokens":"ten"}""", "max_tokens")]
     [InlineData("""{"model":"chat","messages":[{"role":"user","content":"hi"}],"temperature":"hot"}""", "temperature")]
     [InlineData("""{"messages":[{"role":"user","content":"hi"}]}""", "model")]
+    // Property names are matched unescaped, and names longer than the stack buffer still work.
+    [InlineData("""{"model":"chat","messages":[{"role":"user","content":"hi"}],"\u0073tream":"yes"}""", "stream")]
+    [InlineData("""{"model":"chat","messages":[{"role":"user","content":"hi"}],"x_an_unknown_property_name_that_is_longer_than_sixty_four_bytes_in_all":1,"max_tokens":"ten"}""", "max_tokens")]
+    [InlineData("""{"model":"chat","messages":[{"role":"user","content":"hi"}],"max_completion_tokens_and_then_some_more_text_to_pass_sixty_four_bytes":"x","seed":"s"}""", "seed")]
     [InlineData("[1,2]", null)]
     public async Task Malformed_requests_are_400_naming_the_field(string body, string? param)
     {
