@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.Sockets;
 using Switchboard.Contracts.Outcomes;
 using Switchboard.Gateway.Configuration;

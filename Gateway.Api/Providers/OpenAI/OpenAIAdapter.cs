@@ -193,8 +193,9 @@ public sealed class OpenAIAdapter(TimeProvider timeProvider) : IProviderAdapter
     public async ValueTask<TranslatedCompletion> ReadCompletionAsync(HttpResponseMessage response, AttemptContext attempt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(attempt);
         var body = await UpstreamHttp.ReadBodyAsync(response, MaxBodyBytes, cancellationToken).ConfigureAwait(false);
-        var scan = OpenAIJsonScanner.ScanCompletion(body, attempt?.Model);
+        var scan = OpenAIJsonScanner.ScanCompletion(body, attempt.Model);
         return new TranslatedCompletion(body, scan.Usage, scan.Model, scan.FinishReason);
     }
 
