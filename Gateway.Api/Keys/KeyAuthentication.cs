@@ -11,12 +11,13 @@ internal static class KeyAuthentication
         {
             return true;
         }
-        var presented = Presented(request);
-        key = keys.Find(presented);
+        var presented = Presented(request, out var header);
+        key = keys.Find(header, presented);
         return key is not null;
     }
 
-    private static ReadOnlySpan<char> Presented(HttpRequest request)
+    /// <summary>The key presented, and the header value it was cut from (null when there is none).</summary>
+    private static ReadOnlySpan<char> Presented(HttpRequest request, out string? header)
     {
         var auth = request.Headers.Authorization;
         if (auth.Count > 0 && auth[0] is { } a)
@@ -24,10 +25,12 @@ internal static class KeyAuthentication
             var span = a.AsSpan().Trim();
             if (span.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             {
+                header = a;
                 return span[7..].Trim();
             }
         }
         var apiKey = request.Headers["api-key"];
-        return apiKey.Count > 0 && apiKey[0] is { } k ? k.AsSpan().Trim() : default;
+        header = apiKey.Count > 0 ? apiKey[0] : null;
+        return header is { } k ? k.AsSpan().Trim() : default;
     }
 }

@@ -29,6 +29,25 @@ public sealed class KeyTableTests
     }
 
     [Fact]
+    public void A_verified_header_value_is_answered_again_by_its_table_only()
+    {
+        var table = KeyTable.Build([new GatewayKeyConfig { Name = "k", Key = "sk-one" }], Resolver, []);
+        // Built at run time, as Kestrel builds header values (never an interned literal).
+        var header = string.Concat("Bearer ", "sk-", "one");
+        var wrong = string.Concat("Bearer ", "sk-", "two");
+        Assert.Equal("k", table.Find(header, header.AsSpan(7))?.Name);
+        Assert.Equal("k", table.Find(header, header.AsSpan(7))?.Name);
+        Assert.Equal("k", table.Find(string.Concat("Bearer ", "sk-one"), "sk-one")?.Name); // another instance, same key
+        Assert.Null(table.Find(wrong, wrong.AsSpan(7)));
+        Assert.Null(table.Find(wrong, wrong.AsSpan(7)));
+
+        // Revoking builds a new table: the header verified by the old one is refused.
+        var revoked = KeyTable.Merge(table, new Dictionary<string, GatewayKey?> { ["k"] = null });
+        Assert.True(revoked.Required);
+        Assert.Null(revoked.Find(header, header.AsSpan(7)));
+    }
+
+    [Fact]
     public void An_unset_env_key_is_disabled_with_a_warning()
     {
         var warnings = new List<string>();
