@@ -5,7 +5,7 @@ using Switchboard.Contracts.Health;
 
 namespace Switchboard.Gateway.Routing;
 
-/// <summary>What one upstream answer said about the provider's rate limit.</summary>
+/// <summary>What one upstream answer said about the provider's rate limit (<see cref="Reset"/> only when requests or tokens ran out).</summary>
 internal readonly record struct RateLimitReading(
     double? RequestsShare, double? TokensShare, long? RequestsRemaining, long? TokensRemaining, TimeSpan? Reset)
 {
@@ -24,9 +24,13 @@ internal readonly record struct RateLimitReading(
         var reqLimit = Long(h, "x-ratelimit-limit-requests") ?? Long(h, "anthropic-ratelimit-requests-limit");
         var tokRemaining = Long(h, "x-ratelimit-remaining-tokens") ?? Long(h, "anthropic-ratelimit-tokens-remaining");
         var tokLimit = Long(h, "x-ratelimit-limit-tokens") ?? Long(h, "anthropic-ratelimit-tokens-limit");
-        var reset = Later(
-            GoDuration(First(h, "x-ratelimit-reset-requests")) ?? Until(First(h, "anthropic-ratelimit-requests-reset"), now),
-            GoDuration(First(h, "x-ratelimit-reset-tokens")) ?? Until(First(h, "anthropic-ratelimit-tokens-reset"), now));
+        // The reset time only matters while nothing remains (how long routing skips the provider): read only then,
+        // not on every answer.
+        var reset = reqRemaining == 0 || tokRemaining == 0
+            ? Later(
+                GoDuration(First(h, "x-ratelimit-reset-requests")) ?? Until(First(h, "anthropic-ratelimit-requests-reset"), now),
+                GoDuration(First(h, "x-ratelimit-reset-tokens")) ?? Until(First(h, "anthropic-ratelimit-tokens-reset"), now))
+            : null;
         return new(Share(reqRemaining, reqLimit), Share(tokRemaining, tokLimit), reqRemaining, tokRemaining, reset);
     }
 
