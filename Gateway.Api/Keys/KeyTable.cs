@@ -35,7 +35,8 @@ internal sealed record GatewayKey(string Name, GatewayKeyHash Hash, GatewayKeyCo
 /// <summary>
 /// Gateway keys of one routing document, hashed at load. A presented key is found by a fast, non-secret hash
 /// of it (a cache of earlier successful lookups) and confirmed with a constant-time compare of its salted
-/// SHA-256; a cache miss tries every key.
+/// SHA-256; a cache miss tries every key. A header value this table has already verified (the same string
+/// instance, which Kestrel reuses on a keep-alive connection) is answered without hashing again.
 /// </summary>
 internal sealed class KeyTable
 {
