@@ -140,8 +140,6 @@ internal static class GatewaySuite
     private static double CpuMsPer1k(TimeSpan? cpu, long requests) =>
         cpu is { } c && requests > 0 ? c.TotalMilliseconds * 1000 / requests : double.NaN;
 
-    private static string Cpu(double ms) => double.IsNaN(ms) ? "-" : ms.ToString("0", CultureInfo.InvariantCulture);
-
     private static string Body(string model, bool stream) =>
         $$"""{"model":"{{model}}","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}],"max_tokens":32{{(stream ? ",\"stream\":true" : "")}}}""";
 
@@ -164,7 +162,8 @@ internal static class GatewaySuite
         return values.Count < 2 || values.Any(double.IsNaN) ? median : $"{median} ({Compact(values.Min())}-{Compact(values.Max())})";
     }
 
-    private static string Ms(double ms, string format) => double.IsNaN(ms) ? "-" : ms.ToString(format, CultureInfo.InvariantCulture);
+    /// <summary>A figure, or "-" when the target has none (direct has no server to sample).</summary>
+    private static string OrDash(double value, string format = "0") => double.IsNaN(value) ? "-" : value.ToString(format, CultureInfo.InvariantCulture);
 
     private static void Print(List<Row> rows, BenchOptions o, string loadBefore, TimeSpan elapsed)
     {
@@ -179,7 +178,7 @@ internal static class GatewaySuite
         foreach (var r in rows)
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Name} | {Spread(r.Values(x => x.Sat.RequestsPerSecond), "0")} | {Spread(r.Values(x => x.SatStream.RequestsPerSecond), "0")} | {Spread(r.Values(x => x.One.P50Ms), "0.000")} / {r.OneP99:0.000} | {r.OneP50 - d.OneP50:+0.000;-0.000} / {r.OneP99 - d.OneP99:+0.000;-0.000} | {r.Fixed.P50:0.000} / {r.Fixed.P99:0.000} | {r.Fixed.P50 - d.Fixed.P50:+0.000;-0.000} / {r.Fixed.P99 - d.Fixed.P99:+0.000;-0.000} | {r.Ttfb.P50:0.000} / {r.Ttfb.P99:0.000} | {r.Ttfb.P50 - d.Ttfb.P50:+0.000;-0.000} / {r.Ttfb.P99 - d.Ttfb.P99:+0.000;-0.000} | {Ms(r.PeakRssMb, "0")} | {Cpu(r.CpuSat)} / {Cpu(r.CpuStream)} | {r.Errors} |");
+                $"| {r.Name} | {Spread(r.Values(x => x.Sat.RequestsPerSecond), "0")} | {Spread(r.Values(x => x.SatStream.RequestsPerSecond), "0")} | {Spread(r.Values(x => x.One.P50Ms), "0.000")} / {r.OneP99:0.000} | {r.OneP50 - d.OneP50:+0.000;-0.000} / {r.OneP99 - d.OneP99:+0.000;-0.000} | {r.Fixed.P50:0.000} / {r.Fixed.P99:0.000} | {r.Fixed.P50 - d.Fixed.P50:+0.000;-0.000} / {r.Fixed.P99 - d.Fixed.P99:+0.000;-0.000} | {r.Ttfb.P50:0.000} / {r.Ttfb.P99:0.000} | {r.Ttfb.P50 - d.Ttfb.P50:+0.000;-0.000} / {r.Ttfb.P99 - d.Ttfb.P99:+0.000;-0.000} | {OrDash(r.PeakRssMb)} | {OrDash(r.CpuSat)} / {OrDash(r.CpuStream)} | {r.Errors} |");
         }
         var sw = rows.FirstOrDefault(r => r.Name == "switchboard");
         var yarp = rows.FirstOrDefault(r => r.Name.StartsWith("yarp", StringComparison.Ordinal));
@@ -241,7 +240,7 @@ internal static class GatewaySuite
             {
                 var x = r.Rounds[i];
                 sb.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {r.Name} | {i + 1} | {x.Sat.RequestsPerSecond:0} | {x.SatStream.RequestsPerSecond:0} | {x.One.P50Ms:0.000} / {x.One.P99Ms:0.000} | {Cpu(x.CpuSat)} / {Cpu(x.CpuStream)} | {Ms(x.PeakRssMb, "0")} | {x.Errors} |");
+                    $"| {r.Name} | {i + 1} | {x.Sat.RequestsPerSecond:0} | {x.SatStream.RequestsPerSecond:0} | {x.One.P50Ms:0.000} / {x.One.P99Ms:0.000} | {OrDash(x.CpuSat)} / {OrDash(x.CpuStream)} | {OrDash(x.PeakRssMb)} | {x.Errors} |");
             }
         }
         sb.AppendLine();
