@@ -160,7 +160,6 @@ internal static class ChatCompletionsApi
                 // The client left; accounting still runs.
             }
             await services.Recorder.RecordAsync(state, context.RequestAborted.IsCancellationRequested && state.Winner?.Outcome == AttemptOutcome.Cancelled ? 499 : status, firstByte).ConfigureAwait(false);
-    
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

@@ -99,16 +99,21 @@ internal sealed partial class OutcomeWriter(
         return dropped;
     }
 
+    /// <summary>XADDs each argument as one entry of <see cref="RedisKeys.OutcomesStream"/>.</summary>
+    private const string AppendScript = "for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', '" + RedisKeys.OutcomeField + "', ARGV[i]) end return #ARGV";
+
+    private static readonly RedisKey[] StreamKey = [RedisKeys.OutcomesStream];
+
+    // The batch buffer, reused by the single writer loop (a buffer grown by a burst is kept: bounded by the batch size).
+    private ArrayBufferWriter<byte> _json = new(64 * 1024);
+    private Utf8JsonWriter? _jsonWriter;
+
     /// <summary>
     /// Appends a whole batch in one command: XADD per event inside a script, so the batch costs one request, one
     /// reply and one task instead of one each per event (on the gateway and on Redis alike). Entries are exactly what
     /// separate XADDs would write. A script that fails part-way leaves the entries before the failure: the batch is
     /// retried whole, and the reader keys rows by request and attempt, so a repeat is not a double count.
     /// </summary>
-    private const string AppendScript = "for i = 1, #ARGV do redis.call('XADD', KEYS[1], '*', '" + RedisKeys.OutcomeField + "', ARGV[i]) end return #ARGV";
-
-    private static readonly RedisKey[] StreamKey = [RedisKeys.OutcomesStream];
-
     private async Task WriteBatchAsync(IDatabase db, List<OutcomeEvent> batch)
     {
         // Serialized into one reused buffer; each event's JSON is a slice of it (no array per event).
@@ -131,10 +136,6 @@ internal sealed partial class OutcomeWriter(
         }
         await db.ScriptEvaluateAsync(AppendScript, StreamKey, values).ConfigureAwait(false);
     }
-
-    // The batch buffer, reused by the single writer loop (a buffer grown by a burst is kept: bounded by the batch size).
-    private ArrayBufferWriter<byte> _json = new(64 * 1024);
-    private Utf8JsonWriter? _jsonWriter;
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Outcome {RequestId}#{Attempt} {Provider}/{Model}: {Outcome} status {Status} in {LatencyMs:F1} ms, {InputTokens}+{OutputTokens} tokens, {CostUsd} USD")]
     private partial void LogOutcome(string requestId, int attempt, string provider, string model, AttemptOutcome outcome, int status, double latencyMs, int inputTokens, int outputTokens, decimal costUsd);

@@ -130,6 +130,9 @@ internal static class OpenAIJsonScanner
         }
     }
 
+    /// <summary>The four bytes JSON allows between tokens.</summary>
+    private static ReadOnlySpan<byte> JsonWhitespace => " \t\r\n"u8;
+
     /// <summary>
     /// The common mid-stream chunk, recognised without tokenizing it: <c>finish_reason</c> and <c>usage</c> null
     /// (or absent), no error, and the first choice's delta exactly <c>{"content": text or null}</c> (so no tools,
@@ -141,7 +144,7 @@ internal static class OpenAIJsonScanner
     /// </summary>
     public static bool TryScanPlainChunk(ReadOnlySpan<byte> json, OutputTextCapture? capture)
     {
-        json = json.Trim(" \t\r\n"u8);
+        json = json.Trim(JsonWhitespace);
         if (json.Length < 2 || json[0] != (byte)'{' || json[^1] != (byte)'}' || json.IndexOf("\"error\""u8) >= 0
             || !EveryValueIsNull(json, "\"usage\""u8) || !EveryValueIsNull(json, "\"finish_reason\""u8))
         {
@@ -158,7 +161,7 @@ internal static class OpenAIJsonScanner
         {
             return false;
         }
-        rest = rest[1..].TrimStart(" \t\r\n"u8);
+        rest = rest[1..].TrimStart(JsonWhitespace);
         if (!rest.StartsWith("\"content\""u8))
         {
             return false;
@@ -177,7 +180,7 @@ internal static class OpenAIJsonScanner
         {
             return false;
         }
-        var after = value[length..].TrimStart(" \t\r\n"u8);
+        var after = value[length..].TrimStart(JsonWhitespace);
         if (after.IsEmpty || after[0] != (byte)'}')
         {
             return false;
@@ -219,8 +222,8 @@ internal static class OpenAIJsonScanner
     /// <summary>What follows <c>: </c> (JSON whitespace allowed around the colon); empty when no colon follows.</summary>
     private static ReadOnlySpan<byte> AfterColon(ReadOnlySpan<byte> rest)
     {
-        rest = rest.TrimStart(" \t\r\n"u8);
-        return rest.IsEmpty || rest[0] != (byte)':' ? default : rest[1..].TrimStart(" \t\r\n"u8);
+        rest = rest.TrimStart(JsonWhitespace);
+        return rest.IsEmpty || rest[0] != (byte)':' ? default : rest[1..].TrimStart(JsonWhitespace);
     }
 
     /// <summary>Index of the quote closing the string that starts at <paramref name="value"/>[0]; -1 when none.</summary>
