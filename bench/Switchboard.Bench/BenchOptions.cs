@@ -15,6 +15,8 @@ internal sealed record BenchOptions
     /// <summary>Measured rounds per target (gateway suite); each round visits every target in turn.</summary>
     public int Rounds { get; init; } = 3;
     public bool SkipPortkey { get; init; }
+    /// <summary>Gateway suite: what the targets forward to, <c>nginx</c> (the simulator's answers replayed) or <c>simulator</c>.</summary>
+    public string Upstream { get; init; } = "nginx";
     public string? Output { get; init; }
 
     /// <summary>Path of a built project's dll (built by this project's references, same configuration).</summary>
@@ -35,6 +37,8 @@ internal sealed record BenchOptions
         var root = Value("--repo") ?? FindRepoRoot();
         var rounds = int.Parse(Value("--rounds") ?? "3", CultureInfo.InvariantCulture);
         if (rounds < 1) throw new ArgumentException("--rounds must be at least 1");
+        var upstream = Value("--upstream") ?? "nginx";
+        if (upstream is not ("nginx" or "simulator")) throw new ArgumentException("--upstream must be nginx or simulator");
         return new BenchOptions
         {
             Suite = suite,
@@ -46,6 +50,7 @@ internal sealed record BenchOptions
             StreamSamples = int.Parse(Value("--streams") ?? "300", CultureInfo.InvariantCulture),
             Rounds = rounds,
             SkipPortkey = args.Contains("--no-portkey"),
+            Upstream = upstream,
             Output = Value("--out"),
         };
     }

@@ -8,12 +8,15 @@ namespace Switchboard.Bench.Load;
 /// <summary>Result of one wrk run: throughput and latency percentiles in milliseconds.</summary>
 internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Non2xx, long Errors, long Requests = 0);
 
+/// <summary>One POST a load run repeats: where, what, and with which headers.</summary>
+internal sealed record Call(string Url, string Body, IReadOnlyDictionary<string, string> Headers);
+
 /// <summary>Runs wrk (Debian package) against loopback with a POST body and headers, bounded in time.</summary>
 internal static partial class Wrk
 {
-    public static async Task<WrkResult> RunAsync(string url, string body, IReadOnlyDictionary<string, string> headers,
-        int threads, int connections, TimeSpan duration)
+    public static async Task<WrkResult> RunAsync(Call call, int threads, int connections, TimeSpan duration)
     {
+        var (url, body, headers) = call;
         var script = Path.Combine(Path.GetTempPath(), $"sb-wrk-{Guid.NewGuid():N}.lua");
         var lua = new StringBuilder();
         lua.AppendLine("wrk.method = \"POST\"");

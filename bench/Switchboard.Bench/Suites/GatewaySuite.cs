@@ -35,13 +35,31 @@ internal static class GatewaySuite
             });
             put.EnsureSuccessStatusCode();
         }
-        var upstreamBase = $"{sim.BaseUrl}/bench/v1";
+        var simulatorBase = $"{sim.BaseUrl}/bench/v1";
+        using var capture = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        // The judged runs go to nginx replaying the simulator's answers (CannedUpstream says why); --upstream
+        // simulator measures against the simulator itself.
+        await using var canned = o.Upstream == "nginx"
+            ? await CannedUpstream.StartAsync(capture, simulatorBase, Body(Model, stream: false), Body(Model, stream: true, usage: true), "sim-key")
+            : null;
+        var upstream = canned?.BaseUrl ?? sim.BaseUrl;
+        var (plainPath, streamPath) = canned is null ? ("/bench/v1", "/bench/v1") : (CannedUpstream.PlainPath, CannedUpstream.StreamPath);
+        if (canned is not null)
+        {
+            await sim.DisposeAsync(); // captured: an idle process less on the machine
+        }
 
         var config = Path.Combine(Path.GetTempPath(), $"sb-bench-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(config, $$"""
             {
-              "providers": { "sim": { "type": "openai", "baseUrl": "{{upstreamBase}}", "apiKey": "sim-key" } },
-              "routes": { "bench": { "targets": [ { "provider": "sim", "model": "{{Model}}" } ], "maxAttempts": 1 } },
+              "providers": {
+                "sim": { "type": "openai", "baseUrl": "{{upstream}}{{plainPath}}", "apiKey": "sim-key" },
+                "sim-stream": { "type": "openai", "baseUrl": "{{upstream}}{{streamPath}}", "apiKey": "sim-key" }
+              },
+              "routes": {
+                "bench": { "targets": [ { "provider": "sim", "model": "{{Model}}" } ], "maxAttempts": 1 },
+                "bench-stream": { "targets": [ { "provider": "sim-stream", "model": "{{Model}}" } ], "maxAttempts": 1 }
+              },
               "keys": [ { "name": "bench", "key": "{{GatewayKey}}" } ]
             }
             """);
@@ -53,10 +71,10 @@ internal static class GatewaySuite
             workingDirectory: Path.Combine(root, "Gateway.Api"));
         var yarpPort = ServerProcess.FreePort();
         await using var yarp = await ServerProcess.StartAsync("yarp", "dotnet",
-            [o.Dll("YarpForwarder", "bench"), "--urls", $"http://127.0.0.1:{yarpPort}", "--upstream", sim.BaseUrl], yarpPort, "/health");
+            [o.Dll("YarpForwarder", "bench"), "--urls", $"http://127.0.0.1:{yarpPort}", "--upstream", upstream], yarpPort, "/health");
         var barePort = ServerProcess.FreePort();
         await using var bare = await ServerProcess.StartAsync("bare", "dotnet",
-            [o.Dll("BareForwarder", "bench"), "--urls", $"http://127.0.0.1:{barePort}", "--upstream", sim.BaseUrl], barePort, "/health");
+            [o.Dll("BareForwarder", "bench"), "--urls", $"http://127.0.0.1:{barePort}", "--upstream", upstream], barePort, "/health");
         ServerProcess? portkey = null;
         if (!o.SkipPortkey)
         {
@@ -67,21 +85,31 @@ internal static class GatewaySuite
                 pkPort, "/", workingDirectory: pkDir);
         }
 
+        var upstreamKey = new Dictionary<string, string> { ["Authorization"] = "Bearer sim-key" };
+        Target Forwarding(string name, ServerProcess? server, string baseUrl) => new(name, server,
+            new Call($"{baseUrl}{plainPath}/chat/completions", Body(Model, stream: false), upstreamKey),
+            new Call($"{baseUrl}{streamPath}/chat/completions", Body(Model, stream: true), upstreamKey));
+        var gatewayKey = new Dictionary<string, string> { ["Authorization"] = $"Bearer {GatewayKey}" };
         var targets = new List<Target>
         {
-            new("direct", null, $"{sim.BaseUrl}/bench/v1/chat/completions", Model, new Dictionary<string, string> { ["Authorization"] = "Bearer sim-key" }),
-            new("switchboard", gateway, $"{gateway.BaseUrl}/v1/chat/completions", "bench", new Dictionary<string, string> { ["Authorization"] = $"Bearer {GatewayKey}" }),
-            new("yarp (bare)", yarp, $"{yarp.BaseUrl}/bench/v1/chat/completions", Model, new Dictionary<string, string> { ["Authorization"] = "Bearer sim-key" }),
-            new("bare forwarder", bare, $"{bare.BaseUrl}/bench/v1/chat/completions", Model, new Dictionary<string, string> { ["Authorization"] = "Bearer sim-key" }),
+            Forwarding("direct", null, upstream),
+            new("switchboard", gateway,
+                new Call($"{gateway.BaseUrl}/v1/chat/completions", Body("bench", stream: false), gatewayKey),
+                new Call($"{gateway.BaseUrl}/v1/chat/completions", Body("bench-stream", stream: true), gatewayKey)),
+            Forwarding("yarp (bare)", yarp, yarp.BaseUrl),
+            Forwarding("bare forwarder", bare, bare.BaseUrl),
         };
         if (portkey is not null)
         {
-            targets.Add(new("portkey 1.15.2", portkey, $"{portkey.BaseUrl}/v1/chat/completions", Model, new Dictionary<string, string>
+            Dictionary<string, string> PortkeyHeaders(string path) => new()
             {
                 ["Authorization"] = "Bearer sim-key",
                 ["x-portkey-provider"] = "openai",
-                ["x-portkey-custom-host"] = upstreamBase,
-            }));
+                ["x-portkey-custom-host"] = upstream + path,
+            };
+            targets.Add(new("portkey 1.15.2", portkey,
+                new Call($"{portkey.BaseUrl}/v1/chat/completions", Body(Model, stream: false), PortkeyHeaders(plainPath)),
+                new Call($"{portkey.BaseUrl}/v1/chat/completions", Body(Model, stream: true), PortkeyHeaders(streamPath))));
         }
 
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256, UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
@@ -90,8 +118,8 @@ internal static class GatewaySuite
             Console.Error.WriteLine($"bench: {t.Name} warm-up ...");
             // Warm-up, both paths: connection pools, and tiered JIT (code reaches its optimized tier only after
             // thousands of calls, later on a busy machine; a gateway has more code on its path than a bare forwarder).
-            await Wrk.RunAsync(t.Url, t.Plain, t.Headers, 2, 16, TimeSpan.FromSeconds(5));
-            await Wrk.RunAsync(t.Url, t.Streamed, t.Headers, 2, 16, TimeSpan.FromSeconds(3));
+            await Wrk.RunAsync(t.Plain, 2, 16, TimeSpan.FromSeconds(5));
+            await Wrk.RunAsync(t.Streamed, 2, 16, TimeSpan.FromSeconds(3));
         }
 
         // Rounds: each visits every target in turn, so drift in the machine's state (other work, thermal, page cache)
@@ -110,8 +138,8 @@ internal static class GatewaySuite
         foreach (var t in targets)
         {
             Console.Error.WriteLine($"bench: {t.Name} fixed rate and stream TTFB ...");
-            var fixedRate = await Probes.FixedRateAsync(client, t.Url, t.Plain, t.Headers, o.Rate, o.Duration);
-            var ttfb = await Probes.StreamFirstByteAsync(client, t.Url, t.Streamed, t.Headers, o.StreamSamples);
+            var fixedRate = await Probes.FixedRateAsync(client, t.Plain.Url, t.Plain.Body, t.Plain.Headers, o.Rate, o.Duration);
+            var ttfb = await Probes.StreamFirstByteAsync(client, t.Streamed.Url, t.Streamed.Body, t.Streamed.Headers, o.StreamSamples);
             rows.Add(new Row(t.Name, rounds[t], fixedRate, ttfb));
         }
 
@@ -128,20 +156,21 @@ internal static class GatewaySuite
         // CPU the server spent per request at saturation: a side-by-side figure that other work on the machine
         // skews far less than requests per second.
         var cpu0 = t.Server?.CpuTime();
-        var sat = await Wrk.RunAsync(t.Url, t.Plain, t.Headers, 2, o.Connections, o.Duration);
+        var sat = await Wrk.RunAsync(t.Plain, 2, o.Connections, o.Duration);
         var cpu1 = t.Server?.CpuTime();
-        var satStream = await Wrk.RunAsync(t.Url, t.Streamed, t.Headers, 2, o.Connections, o.Duration);
+        var satStream = await Wrk.RunAsync(t.Streamed, 2, o.Connections, o.Duration);
         var cpu2 = t.Server?.CpuTime();
         var peakRss = rss.Stop();
-        var one = await Wrk.RunAsync(t.Url, t.Plain, t.Headers, 1, 1, o.Duration);
+        var one = await Wrk.RunAsync(t.Plain, 1, 1, o.Duration);
         return new Round(sat, satStream, one, peakRss, CpuMsPer1k(cpu1 - cpu0, sat.Requests), CpuMsPer1k(cpu2 - cpu1, satStream.Requests));
     }
 
     private static double CpuMsPer1k(TimeSpan? cpu, long requests) =>
         cpu is { } c && requests > 0 ? c.TotalMilliseconds * 1000 / requests : double.NaN;
 
-    private static string Body(string model, bool stream) =>
-        $$"""{"model":"{{model}}","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}],"max_tokens":32{{(stream ? ",\"stream\":true" : "")}}}""";
+    /// <summary>The chat request each target gets; <paramref name="usage"/> adds what the gateway asks a stream for (the canned stream must carry usage).</summary>
+    private static string Body(string model, bool stream, bool usage = false) =>
+        $$"""{"model":"{{model}}","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say hello to the benchmark."}],"max_tokens":32{{(stream ? ",\"stream\":true" : "")}}{{(usage ? ",\"stream_options\":{\"include_usage\":true}" : "")}}}""";
 
     /// <summary>Median (mean of the middle two for an even count); NaN if any value is NaN.</summary>
     internal static double Median(IEnumerable<double> values)
@@ -171,6 +200,9 @@ internal static class GatewaySuite
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Gateway benchmark: {Environment.ProcessorCount} cores, {o.Duration.TotalSeconds:0} s per run, {o.Connections} connections at saturation, {o.Rate} req/s fixed rate, {o.StreamSamples} sequential streams.");
         sb.AppendLine(CultureInfo.InvariantCulture, $"{o.Rounds} rounds, each running every target in turn (saturation non-stream, saturation stream, 1 connection); figures are the median over rounds, (min-max) the spread, peak RSS the max over rounds. Fixed-rate and stream TTFB probes: once per target, after the rounds.");
+        sb.AppendLine(o.Upstream == "nginx"
+            ? "Upstream: nginx replaying the simulator's answers (zero-latency profile, 16 output tokens), one worker; `--upstream simulator` runs against the simulator itself."
+            : "Upstream: the simulator (zero-latency profile, 16 output tokens); its thread pool spins at one connection and competes with the proxy for the cores.");
         sb.AppendLine("Added = through the proxy minus direct to the upstream, same run.");
         sb.AppendLine();
         sb.AppendLine("| target | req/s (non-stream) | req/s (stream) | 1 conn p50 / p99 ms | added 1 conn p50 / p99 ms | fixed-rate p50 / p99 ms | added fixed-rate p50 / p99 ms | stream TTFB p50 / p99 ms | added TTFB p50 / p99 ms | peak RSS MB | server CPU ms per 1k req (non-stream / stream) | errors |");
@@ -250,11 +282,8 @@ internal static class GatewaySuite
         if (o.Output is not null) File.WriteAllText(o.Output, sb.ToString());
     }
 
-    private sealed record Target(string Name, ServerProcess? Server, string Url, string Model, IReadOnlyDictionary<string, string> Headers)
-    {
-        public string Plain { get; } = Body(Model, stream: false);
-        public string Streamed { get; } = Body(Model, stream: true);
-    }
+    /// <summary>A target and its two calls: non-streaming and streaming (through a gateway, each to its own upstream path).</summary>
+    private sealed record Target(string Name, ServerProcess? Server, Call Plain, Call Streamed);
 
     /// <summary>One round's saturation (non-stream, stream) and 1-connection figures for one target.</summary>
     private sealed record Round(WrkResult Sat, WrkResult SatStream, WrkResult One, double PeakRssMb, double CpuSat, double CpuStream)
