@@ -11,7 +11,7 @@ namespace Switchboard.Gateway.Outcomes;
 /// <summary>
 /// Drains the outcome buffer in batches, gathered for at most <see cref="GatewayOptions.OutcomeFlushDelayMs"/>: XADD to <see cref="RedisKeys.OutcomesStream"/> when Redis is configured
 /// (a failed batch is kept and retried while new events wait in the bounded buffer), otherwise a log line per
-/// event (OTLP carries logs and metrics).
+/// event (OTLP carries logs and metrics). At shutdown it writes what is still buffered before it returns.
 /// </summary>
 internal sealed partial class OutcomeWriter(
     OutcomeChannel channel,
@@ -82,6 +82,60 @@ internal sealed partial class OutcomeWriter(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        await DrainAsync(batch, db).ConfigureAwait(false);
+    }
+
+    /// <summary>How long the shutdown drain may spend writing (the host waits 30 s by default for every service).</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// At shutdown, writes what is still buffered: the unwritten batch and the channel's contents. The server stops
+    /// first (it is registered last) and finishes the requests in flight, so every outcome has been published by now;
+    /// the channel is completed, and anything published after that is counted as dropped. What Redis does not take
+    /// within <see cref="DrainTimeout"/> is logged with its count, never lost silently.
+    /// </summary>
+    private async Task DrainAsync(List<OutcomeEvent> batch, IDatabase? db)
+    {
+        channel.Complete();
+        while (channel.Reader.TryRead(out var e))
+        {
+            batch.Add(e);
+        }
+        if (batch.Count == 0)
+        {
+            return;
+        }
+        if (!redis.Configured)
+        {
+            foreach (var e in batch)
+            {
+                LogOutcome(e.RequestId, e.Attempt, e.Provider, e.Model, e.Outcome, e.Status, e.LatencyMs, e.InputTokens, e.OutputTokens, e.CostUsd);
+            }
+            return;
+        }
+        var batchSize = Math.Max(1, options.Value.OutcomeBatchSize);
+        var started = timeProvider.GetTimestamp();
+        var written = 0;
+        var reason = "the shutdown drain ran out of time";
+        try
+        {
+            db ??= (await Task.Run(() => services.GetRequiredService<IConnectionMultiplexer>()).ConfigureAwait(false)).GetDatabase();
+            while (written < batch.Count && timeProvider.GetElapsedTime(started) < DrainTimeout)
+            {
+                var part = batch.GetRange(written, Math.Min(batchSize, batch.Count - written));
+                await WriteBatchAsync(db, part).ConfigureAwait(false);
+                metrics.Written(part.Count);
+                written += part.Count;
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or InvalidOperationException)
+        {
+            reason = ex.Message;
+        }
+        if (written < batch.Count)
+        {
+            LogLostAtShutdown(batch.Count - written, reason);
+        }
     }
 
     /// <summary>
@@ -142,6 +196,9 @@ internal sealed partial class OutcomeWriter(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outcome events dropped since start: {Dropped} (buffer of {Capacity} full while Redis was unreachable)")]
     private partial void LogDropped(long dropped, int capacity);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outcome events not written at shutdown: {Count} ({Reason})")]
+    private partial void LogLostAtShutdown(int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot write outcome events to Redis ({Reason}); {Count} events held, newer ones buffered (bounded) until it returns")]
     private partial void LogRedisDown(string reason, int count);

@@ -66,6 +66,36 @@ public sealed class RedisOutcomesTests(SimulatorFixture sim) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Events_still_buffered_when_the_gateway_stops_are_written_before_it_exits()
+    {
+        var name = await sim.NewProviderAsync("openai");
+        var doc = new RoutingJson().Provider(name, "openai", sim.ProviderBaseUrl(name, "openai"), "k").Route("chat", [(name, "gpt-4o-2024-08-06")]);
+        var ids = new List<string>();
+        // A batch window far longer than the test: every event is still buffered when the host stops.
+        using (var gateway = new GatewayFactory(doc.ToString(), new()
+        {
+            ["ConnectionStrings:redis"] = _redis.ConnectionString,
+            ["Switchboard:Gateway:OutcomeFlushDelayMs"] = "600000",
+        }))
+        {
+            var chat = gateway.Chat("chat");
+            for (var i = 0; i < 3; i++)
+            {
+                var raw = (await chat.CompleteChatAsync([new UserChatMessage("hi")])).GetRawResponse();
+                ids.Add(raw.Headers.TryGetValue("x-request-id", out var id) ? id! : "");
+            }
+            await using var probe = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+            Assert.Equal(0, await probe.GetDatabase().StreamLengthAsync(RedisKeys.OutcomesStream));
+        }
+
+        await using var mux = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
+        var written = (await mux.GetDatabase().StreamRangeAsync(RedisKeys.OutcomesStream))
+            .Select(entry => JsonSerializer.Deserialize((string)entry[RedisKeys.OutcomeField]!, ContractJson.Default.OutcomeEvent)!.RequestId)
+            .ToList();
+        Assert.Equal(ids, written);
+    }
+
+    [Fact]
     public async Task A_deployment_the_snapshot_marks_down_is_skipped()
     {
         var down = await sim.NewProviderAsync("openai");
