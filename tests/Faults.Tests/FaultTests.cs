@@ -128,7 +128,10 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output) :
         Assert.True(run.IntrudersAdmitted.Count == 0, $"{run.IntrudersAdmitted.Count} requests with a wrong key were let through");
         Assert.Contains(run.Clients, r => r.ConnectRetries > 0 && r.Ok);
 
-        // The survivor's records are complete; the killed one loses at most what its in-memory buffer held.
+        // The survivor's records are complete; the killed one loses at most what its in-memory buffer held. It can
+        // also hold more than its clients saw: a request it finished (and recorded) just before the kill, whose answer
+        // the kill cut off on the way to the client, is one of the failed requests (one attempt each: the provider
+        // does not fail in this run).
         var expectedA = run.ExpectedEvents(r => r.Ok && r.Replica == 0);
         var ledger = await WaitForGatewayRowsAsync(run.Task, "gateway-a", expectedA);
         var expectedB = run.ExpectedEvents(r => r.Ok && r.Replica == 1);
@@ -137,7 +140,7 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output) :
         output.WriteLine($"gateway-a: expected {expectedA}, recorded {ledger.RowsByGateway.GetValueOrDefault("gateway-a")}; " +
                          $"gateway-b: expected {expectedB}, recorded {recordedB} (lost with the killed process: {expectedB - recordedB})");
         Assert.Equal(expectedA, ledger.RowsByGateway.GetValueOrDefault("gateway-a"));
-        Assert.InRange(recordedB, 0, expectedB);
+        Assert.InRange(recordedB, 0, expectedB + run.Failed.Count);
         Assert.Equal(ledger.Rows, ledger.RollupAttempts);
     }
 
