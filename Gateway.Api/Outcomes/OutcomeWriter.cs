@@ -46,16 +46,13 @@ internal sealed partial class OutcomeWriter(
                 }
                 if (!redis.Configured)
                 {
-                    foreach (var e in batch)
-                    {
-                        LogOutcome(e.RequestId, e.Attempt, e.Provider, e.Model, e.Outcome, e.Status, e.LatencyMs, e.InputTokens, e.OutputTokens, e.CostUsd);
-                    }
+                    LogBatch(batch);
                     batch.Clear();
                     continue;
                 }
                 try
                 {
-                    db ??= (await Task.Run(() => services.GetRequiredService<IConnectionMultiplexer>(), stoppingToken).ConfigureAwait(false)).GetDatabase();
+                    db ??= await DatabaseAsync(stoppingToken).ConfigureAwait(false);
                     await WriteBatchAsync(db, batch).ConfigureAwait(false);
                     metrics.Written(batch.Count);
                     batch.Clear();
@@ -82,7 +79,20 @@ internal sealed partial class OutcomeWriter(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        await DrainAsync(batch, db).ConfigureAwait(false);
+        await DrainAsync(batch, db, batchSize).ConfigureAwait(false);
+    }
+
+    /// <summary>The Redis database, resolved off the writer loop (the multiplexer connects when first resolved).</summary>
+    private async Task<IDatabase> DatabaseAsync(CancellationToken cancellationToken) =>
+        (await Task.Run(() => services.GetRequiredService<IConnectionMultiplexer>(), cancellationToken).ConfigureAwait(false)).GetDatabase();
+
+    /// <summary>Without Redis, each event is a log line (OTLP carries logs and metrics).</summary>
+    private void LogBatch(List<OutcomeEvent> batch)
+    {
+        foreach (var e in batch)
+        {
+            LogOutcome(e.RequestId, e.Attempt, e.Provider, e.Model, e.Outcome, e.Status, e.LatencyMs, e.InputTokens, e.OutputTokens, e.CostUsd);
+        }
     }
 
     /// <summary>How long the shutdown drain may spend writing (the host waits 30 s by default for every service).</summary>
@@ -94,7 +104,7 @@ internal sealed partial class OutcomeWriter(
     /// the channel is completed, and anything published after that is counted as dropped. What Redis does not take
     /// within <see cref="DrainTimeout"/> is logged with its count, never lost silently.
     /// </summary>
-    private async Task DrainAsync(List<OutcomeEvent> batch, IDatabase? db)
+    private async Task DrainAsync(List<OutcomeEvent> batch, IDatabase? db, int batchSize)
     {
         channel.Complete();
         while (channel.Reader.TryRead(out var e))
@@ -107,19 +117,15 @@ internal sealed partial class OutcomeWriter(
         }
         if (!redis.Configured)
         {
-            foreach (var e in batch)
-            {
-                LogOutcome(e.RequestId, e.Attempt, e.Provider, e.Model, e.Outcome, e.Status, e.LatencyMs, e.InputTokens, e.OutputTokens, e.CostUsd);
-            }
+            LogBatch(batch);
             return;
         }
-        var batchSize = Math.Max(1, options.Value.OutcomeBatchSize);
         var started = timeProvider.GetTimestamp();
         var written = 0;
         var reason = "the shutdown drain ran out of time";
         try
         {
-            db ??= (await Task.Run(() => services.GetRequiredService<IConnectionMultiplexer>()).ConfigureAwait(false)).GetDatabase();
+            db ??= await DatabaseAsync(CancellationToken.None).ConfigureAwait(false);
             while (written < batch.Count && timeProvider.GetElapsedTime(started) < DrainTimeout)
             {
                 var part = batch.GetRange(written, Math.Min(batchSize, batch.Count - written));

@@ -101,9 +101,8 @@ internal static class GatewaySuite
         };
         if (portkey is not null)
         {
-            Dictionary<string, string> PortkeyHeaders(string path) => new()
+            Dictionary<string, string> PortkeyHeaders(string path) => new(upstreamKey)
             {
-                ["Authorization"] = "Bearer sim-key",
                 ["x-portkey-provider"] = "openai",
                 ["x-portkey-custom-host"] = upstream + path,
             };
